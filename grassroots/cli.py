@@ -1,0 +1,204 @@
+"""The ``grassroots`` command line: a thin layer over library functions.
+
+Every problem with the user's input -- a bad scenario file, an unknown option
+value, a negative budget, an infeasible constraint set -- is printed as one
+line per problem on stderr and the program exits with status 2, before any
+result folder is created.  Exit status 0 means success; 1 is reserved for
+unexpected internal errors (which print a traceback, as they are bugs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+COMMANDS: dict[str, str] = {
+    "scenarios": "list the bundled scenarios, one line each",
+    "validate": "check a scenario file or bundled name; exit 2 with one line per problem",
+    "params": "list every scenario parameter with its unit, allowed range and source",
+    "run": "simulate a scenario with replications and write summary and county tables",
+    "compare": "run scenarios with common random numbers and report paired differences",
+    "optimize": "allocate posts, programme places and subsidy money across counties",
+    "size-budget": "the smallest budget that reaches a coverage target",
+    "frontier": "sweep the budget: coverage, shortfall and marginal value per yuan",
+    "sensitivity": "global sensitivity analysis (Morris, Sobol) of scenario parameters",
+    "calibrate": "fit behaviour parameters to observed rates",
+    "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
+}
+
+# command -> (module, function) implementing it; a missing module means "not built yet"
+HANDLERS: dict[str, tuple[str, str]] = {
+    "run": ("grassroots.cmd_run", "run"),
+    "compare": ("grassroots.cmd_compare", "compare"),
+    "optimize": ("grassroots.cmd_optimize", "optimize"),
+    "size-budget": ("grassroots.cmd_optimize", "size_budget"),
+    "frontier": ("grassroots.cmd_optimize", "frontier"),
+    "sensitivity": ("grassroots.cmd_sensitivity", "sensitivity"),
+    "calibrate": ("grassroots.cmd_calibrate", "calibrate"),
+    "plan": ("grassroots.cmd_plan", "plan"),
+}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _common(p: argparse.ArgumentParser, simulate: bool = True) -> None:
+    p.add_argument("--province", action="append", metavar="CODE",
+                   help="GB/T 2260 two-digit province code; repeatable (default: the scenario's, else all 31)")
+    p.add_argument("--years", type=int, metavar="N", help="years to simulate (default: the scenario's horizon)")
+    p.add_argument("--replications", type=int, default=10, metavar="R", help="Monte Carlo replications (default 10)")
+    p.add_argument("--seed", type=int, default=20160701, metavar="S", help="master seed (default 20160701)")
+    p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
+    p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="grassroots",
+        description="Grassroots Talent Planner: simulate and optimise the staffing of county- and "
+                    "township-level professional posts under the 2016 grassroots talent policy (人社部发〔2016〕57号).",
+    )
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"grassroots-talent {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    sub.add_parser("scenarios", help=COMMANDS["scenarios"])
+    p = sub.add_parser("validate", help=COMMANDS["validate"])
+    p.add_argument("scenario", metavar="FILE|NAME")
+    p = sub.add_parser("params", help=COMMANDS["params"])
+    p.add_argument("--section", help="only keys under this section, e.g. pay")
+
+    p = sub.add_parser("run", help=COMMANDS["run"])
+    p.add_argument("scenario", metavar="SCENARIO")
+    _common(p)
+
+    p = sub.add_parser("compare", help=COMMANDS["compare"])
+    p.add_argument("scenario", metavar="BASE")
+    p.add_argument("others", nargs="+", metavar="OTHER")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--decompose", action="store_true", help="Shapley decomposition of the change by lever family")
+    _common(p)
+
+    for name in ("optimize", "size-budget", "frontier", "plan"):
+        p = sub.add_parser(name, help=COMMANDS[name])
+        p.add_argument("scenario", metavar="SCENARIO")
+        p.add_argument("--budget", type=float, metavar="YUAN", help="budget in yuan per year (default: the scenario's budget.total_yuan)")
+        p.add_argument("--objective", help="shortfall | equity | cost (default: the scenario's)")
+        p.add_argument("--integer", action="store_true", help="whole posts and places (mixed-integer model)")
+        p.add_argument("--solver", help="highs | cbc (default: the scenario's)")
+        p.add_argument("--write-lp", dest="write_lp", action="store_true", help="also write the model as model.lp")
+        p.add_argument("--target", type=float, metavar="COVERAGE", help="coverage target (staff/demand), size-budget")
+        p.add_argument("--share", type=float, metavar="P", help="share of counties that must reach the target")
+        p.add_argument("--confidence", type=float, metavar="P", help="required probability of reaching the target (size-budget)")
+        p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
+        p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+        _common(p)
+
+    p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--method", choices=["morris", "sobol"], default="morris")
+    p.add_argument("--samples", type=int, default=16, metavar="N")
+    p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address")
+    _common(p)
+
+    p = sub.add_parser("calibrate", help=COMMANDS["calibrate"])
+    p.add_argument("scenario", metavar="SCENARIO")
+    p.add_argument("--targets", metavar="FILE")
+    _common(p)
+    return parser
+
+
+def _print_problems(lines: Sequence[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr)
+
+
+def cmd_scenarios(args) -> int:
+    import scenarios
+    rows = scenarios.bundled()
+    width = max(len(n) for n, _ in rows)
+    for name, desc in rows:
+        print(f"{name:<{width}}  {desc}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    import scenarios
+    sc = scenarios.load(args.scenario)
+    print(f"{args.scenario}: valid (scenario {sc.name!r}, sha256 {scenarios.sha256(sc)[:16]})")
+    return EXIT_OK
+
+
+def cmd_params(args) -> int:
+    import scenarios
+    rows = [r for r in scenarios.describe_params() if not args.section or r["key"].startswith(args.section + ".")]
+    if not rows:
+        raise _UsageError([f"--section: no parameters under {args.section!r} (allowed: {', '.join(sorted({r['key'].split('.')[0] for r in scenarios.describe_params()}))})"])
+    for r in rows:
+        rng = f" [{r['range']}]" if r["range"] else ""
+        print(f"{r['key']}: {r['type']}, {r['unit']}{rng} -- {r['source']}")
+    return EXIT_OK
+
+
+class _UsageError(ValueError):
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _handler(command: str) -> Callable | None:
+    if command == "scenarios":
+        return cmd_scenarios
+    if command == "validate":
+        return cmd_validate
+    if command == "params":
+        return cmd_params
+    module, func = HANDLERS[command]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name == module:
+            return None
+        raise
+    return getattr(mod, func, None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``grassroots`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = _handler(args.command)
+    if handler is None:
+        print(f"grassroots {args.command}: not built yet in this version", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(handler(args) or EXIT_OK)
+    except FileExistsError as e:
+        _print_problems([str(e)])
+    except KeyboardInterrupt:
+        print(f"grassroots {args.command}: interrupted; finished work is kept where the command supports resuming", file=sys.stderr)
+        return 130
+    except (ValueError, RuntimeError) as e:
+        problems = getattr(e, "problems", None)
+        if problems is None and type(e).__module__.split(".")[0] not in ("scenarios", "optimizer", "simulator", "grassroots"):
+            raise
+        _print_problems(problems or [str(e)])
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

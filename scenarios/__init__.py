@@ -1,0 +1,20 @@
+"""Scenarios: the schema of every policy lever, the bundled scenario library, and the national county table.
+
+Imports no engine.  Typical use::
+
+    import scenarios
+    sc = scenarios.load("policy-2016")          # validated, frozen Scenario
+    table = scenarios.county_table(provinces=["62"])
+"""
+
+from .county_table import CountyDataError, county_table, province_codes, province_table
+from .loader import (ScenarioError, apply, bundled, bundled_names, describe_params, from_dict,
+                     get_path, leaf_paths, load, resolve, sha256, to_dict)
+from .schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS, Scenario
+
+__all__ = [
+    "CountyDataError", "county_table", "province_codes", "province_table",
+    "ScenarioError", "apply", "bundled", "bundled_names", "describe_params", "from_dict",
+    "get_path", "leaf_paths", "load", "resolve", "sha256", "to_dict",
+    "FIELDS", "PAYERS", "PROGRAMMES", "REGIONS", "TIERS", "Scenario",
+]

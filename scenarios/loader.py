@@ -1,0 +1,464 @@
+"""Load, validate and merge scenario files into frozen :class:`~scenarios.schema.Scenario` objects.
+
+A scenario file is TOML.  It names the scenario it ``extends`` (a bundled name
+such as ``"policy-2016"`` or a path relative to the file; default
+``"baseline"``) and states only its differences.  Loading
+
+1. reads the whole ``extends`` chain (a cycle is an error),
+2. checks every file on its own against the schema -- unknown keys, wrong
+   types, out-of-range values, unknown province codes -- and collects *every*
+   problem, one line each: ``FILE: key.path: message (allowed: ...)``,
+3. merges the differences over the baseline (tables merge key by key; lists and
+   scalars replace),
+4. checks rules that span keys (shares that must sum to 1, caps that must fit),
+5. builds frozen dataclasses.
+
+Nothing is returned, and nothing is changed, unless every check passes: any
+problem raises :class:`ScenarioError` carrying the full list.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import tomllib
+import typing
+from dataclasses import fields, is_dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from . import schema
+from .schema import Scenario, frozen_mapping
+
+META_KEYS = ("name", "description", "extends")
+DEFAULT_PARENT = "baseline"
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be loaded; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ----------------------------------------------------------------------------- bundled library
+
+def library_dir() -> Path:
+    """Folder holding the bundled scenario files."""
+    return Path(str(resources.files("scenarios") / "library"))
+
+
+def bundled_names() -> list[str]:
+    """Names of the bundled scenarios, baseline first, then alphabetical."""
+    names = sorted(p.stem for p in library_dir().glob("*.toml"))
+    return sorted(names, key=lambda n: (n != "baseline", n))
+
+
+def bundled() -> list[tuple[str, str]]:
+    """(name, description) of every bundled scenario."""
+    out = []
+    for n in bundled_names():
+        with open(library_dir() / f"{n}.toml", "rb") as fh:
+            out.append((n, tomllib.load(fh).get("description", "")))
+    return out
+
+
+def _locate(ref: str, relative_to: Path | None) -> Path:
+    """Turn a bundled name or a path into a file path (not checked for existence)."""
+    if ref.endswith(".toml") or "/" in ref or "\\" in ref:
+        p = Path(ref)
+        if not p.is_absolute() and relative_to is not None:
+            p = relative_to / p
+        return p.resolve()
+    return (library_dir() / f"{ref}.toml").resolve()
+
+
+# ----------------------------------------------------------------------------- type checking
+
+def _describe(tp) -> str:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        return "true or false"
+    if tp is int:
+        return "an integer"
+    if tp is float:
+        return "a number"
+    if tp is str:
+        return "text"
+    if origin is Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(tp)))
+    if origin is tuple:
+        return "a list"
+    if origin in (Mapping, dict) or (isinstance(origin, type) and issubclass(origin, Mapping)):
+        return "a table"
+    if is_dataclass(tp):
+        return "a table"
+    return str(tp)
+
+
+def _hints(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(schema))
+
+
+def _check_number(value, meta, where, problems, integer=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        problems.append(f"{where}: expected {'an integer' if integer else 'a number'}, got {value!r}")
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(f"{where}: expected a finite number, got {value!r}")
+        return
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"{'-inf' if lo is None else lo} to {'inf' if hi is None else hi}"
+        unit = meta.get("unit", "")
+        problems.append(f"{where}: {value!r} is out of range (allowed: {rng}{', ' + unit if unit else ''})")
+
+
+def _check(value, tp, meta, where: str, problems: list[str], partial: bool) -> None:
+    """Append a problem line for every mismatch between ``value`` and type ``tp``."""
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a table, got {value!r}")
+            return
+        _check_table(value, tp, where, problems, partial)
+    elif tp is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{where}: expected true or false, got {value!r}")
+    elif tp is int:
+        _check_number(value, meta, where, problems, integer=True)
+    elif tp is float:
+        _check_number(value, meta, where, problems)
+    elif tp is str:
+        if not isinstance(value, str):
+            problems.append(f"{where}: expected text, got {value!r}")
+    elif origin is Literal:
+        allowed = typing.get_args(tp)
+        if value not in allowed:
+            problems.append(f"{where}: {value!r} is not allowed (allowed: {', '.join(map(str, allowed))})")
+    elif origin is tuple:
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected a list, got {value!r}")
+            return
+        item = typing.get_args(tp)[0]
+        n = meta.get("length")
+        if n is not None and len(value) != n:
+            problems.append(f"{where}: expected a list of {n} values, got {len(value)}")
+        for i, v in enumerate(value):
+            _check(v, item, meta, f"{where}[{i}]", problems, partial)
+    elif origin in (Mapping, dict) or (isinstance(origin, type) and issubclass(origin, Mapping)):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a table, got {value!r}")
+            return
+        key_tp, val_tp = typing.get_args(tp)
+        allowed = typing.get_args(key_tp)
+        for k, v in value.items():
+            if k not in allowed:
+                problems.append(f"{where}.{k}: unknown key (allowed: {', '.join(allowed)})")
+                continue
+            _check(v, val_tp, meta, f"{where}.{k}", problems, partial)
+        if not partial:
+            for k in allowed:
+                if k not in value:
+                    problems.append(f"{where}.{k}: missing (every one of {', '.join(allowed)} is needed)")
+    else:  # pragma: no cover - schema programming error
+        raise TypeError(f"unsupported schema type {tp!r} at {where}")
+
+
+def _check_table(value: dict, cls, where: str, problems: list[str], partial: bool) -> None:
+    hints = _hints(cls)
+    metas = {f.name: f.metadata for f in fields(cls)}
+    prefix = f"{where}." if where else ""
+    for k, v in value.items():
+        if where == "" and k in META_KEYS:
+            continue
+        if k not in hints:
+            allowed = [n for n in hints if not (where == "" and n in META_KEYS)]
+            problems.append(f"{prefix}{k}: unknown key (allowed: {', '.join(allowed)})")
+            continue
+        _check(v, hints[k], metas[k], f"{prefix}{k}", problems, partial)
+    if not partial:
+        for k in hints:
+            if k not in value and not (where == "" and k in META_KEYS):
+                problems.append(f"{prefix}{k}: missing")
+
+
+def _check_meta(doc: dict, problems: list[str]) -> None:
+    for k in META_KEYS:
+        if k in doc and not isinstance(doc[k], str):
+            problems.append(f"{k}: expected text, got {doc[k]!r}")
+
+
+def _check_codes(doc: dict, problems: list[str]) -> None:
+    """Province codes must be real GB/T 2260 codes from the county table."""
+    provinces = doc.get("region", {}).get("provinces") if isinstance(doc.get("region"), dict) else None
+    if isinstance(provinces, list):
+        from .county_table import province_codes
+        allowed = province_codes()
+        for i, code in enumerate(provinces):
+            if isinstance(code, str) and code not in allowed:
+                problems.append(f"region.provinces[{i}]: unknown province code {code!r} (allowed: {', '.join(allowed)})")
+    programmes = doc.get("programmes")
+    if isinstance(programmes, dict):
+        for name, prog in programmes.items():
+            if isinstance(prog, dict) and isinstance(prog.get("regions"), list):
+                for i, r in enumerate(prog["regions"]):
+                    if isinstance(r, str) and r not in schema.REGIONS:
+                        problems.append(f"programmes.{name}.regions[{i}]: unknown region {r!r} (allowed: {', '.join(schema.REGIONS)})")
+
+
+def validate_document(doc: dict, partial: bool = True) -> list[str]:
+    """Problems (without file prefix) of one scenario document against the schema."""
+    problems: list[str] = []
+    _check_meta(doc, problems)
+    _check_table(doc, Scenario, "", problems, partial)
+    _check_codes(doc, problems)
+    return problems
+
+
+# ----------------------------------------------------------------------------- cross-key rules
+
+def _cross_checks(d: dict) -> list[str]:
+    """Rules spanning several keys, on the merged document."""
+    problems = []
+
+    def shares(path: str, table: Mapping[str, float]):
+        s = sum(table.values())
+        if abs(s - 1.0) > 1e-6:
+            problems.append(f"{path}: shares sum to {s:.6g} (allowed: they must sum to 1)")
+
+    for region, t in d["budget"]["payer_shares"].items():
+        shares(f"budget.payer_shares.{region}", t)
+    for name in schema.PROGRAMMES:
+        shares(f"programmes.{name}.field_shares", d["programmes"][name]["field_shares"])
+    for tier in schema.TIERS:
+        for f in schema.FIELDS:
+            s = d["posts"]["senior_cap"][tier][f] + d["posts"]["intermediate_cap"][tier][f]
+            s += d["posts"]["cap_uplift"]["senior"] + d["posts"]["cap_uplift"]["intermediate"]
+            if s > 1.0 + 1e-9:
+                problems.append(f"posts.senior_cap.{tier}.{f}: senior + intermediate caps with uplift sum to {s:.3g} (allowed: at most 1)")
+    pay = d["pay"]["base_by_grade"]
+    if any(a < b for a, b in zip(pay, pay[1:])):
+        problems.append("pay.base_by_grade: pay must not rise from grade 1 (top) to grade 13 (allowed: non-increasing list)")
+    return problems
+
+
+# ----------------------------------------------------------------------------- merging and building
+
+def deep_merge(base: dict, diff: dict) -> dict:
+    """A new dict: ``diff`` over ``base``; tables merge, everything else replaces."""
+    out = copy.deepcopy(base)
+    for k, v in diff.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _build(value, tp):
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp):
+        hints = _hints(tp)
+        return tp(**{k: _build(value[k], hints[k]) for k in hints})
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        return tuple(_build(v, item) for v in value)
+    if origin is not None and origin is not Literal:
+        _, val_tp = typing.get_args(tp)
+        return frozen_mapping({k: _build(v, val_tp) for k, v in value.items()})
+    if tp is float:
+        return float(value)
+    return value
+
+
+def to_dict(obj) -> Any:
+    """Plain, JSON-ready nested dict of a scenario (or any part of one)."""
+    if is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, Mapping):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+def sha256(sc: Scenario) -> str:
+    """Stable digest of a resolved scenario (canonical JSON, sorted keys)."""
+    text = json.dumps(to_dict(sc), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read(path: Path, label: str) -> tuple[dict | None, list[str]]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh), []
+    except FileNotFoundError:
+        return None, [f"{label}: file not found"]
+    except IsADirectoryError:
+        return None, [f"{label}: is a folder, not a scenario file"]
+    except tomllib.TOMLDecodeError as e:
+        return None, [f"{label}: not valid TOML: {e}"]
+    except UnicodeDecodeError as e:
+        return None, [f"{label}: not UTF-8 text: {e}"]
+    except OSError as e:
+        return None, [f"{label}: cannot read: {e.strerror}"]
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _chain(ref: str) -> tuple[list[tuple[str, dict]], list[str]]:
+    """The files from ``ref`` back to the root, each validated on its own."""
+    problems: list[str] = []
+    chain: list[tuple[str, dict]] = []
+    seen: list[Path] = []
+    path = _locate(ref, Path.cwd())
+    if not path.exists() and not (ref.endswith(".toml") or "/" in ref):
+        names = ", ".join(bundled_names())
+        return [], [f"{ref}: no such bundled scenario or file (allowed: {names}, or a path to a .toml file)"]
+    while True:
+        label = _label(path)
+        if path in seen:
+            cycle = " -> ".join(_label(p) for p in seen + [path])
+            problems.append(f"{label}: extends: cycle ({cycle})")
+            break
+        seen.append(path)
+        doc, errs = _read(path, label)
+        if doc is None:
+            problems += errs
+            break
+        is_root = path == (library_dir() / "baseline.toml").resolve()
+        problems += [f"{label}: {p}" for p in validate_document(doc, partial=not is_root)]
+        chain.append((label, doc))
+        if is_root:
+            break
+        parent = doc.get("extends", DEFAULT_PARENT)
+        if not isinstance(parent, str):
+            break
+        nxt = _locate(parent, path.parent)
+        if not nxt.exists() and not (parent.endswith(".toml") or "/" in parent):
+            problems.append(f"{label}: extends: no bundled scenario {parent!r} (allowed: {', '.join(bundled_names())}, or a relative path)")
+            break
+        path = nxt
+    return chain, problems
+
+
+def resolve(ref: str) -> dict:
+    """The merged, validated plain dict of a scenario; raises ScenarioError."""
+    chain, problems = _chain(str(ref))
+    if problems:
+        raise ScenarioError(problems)
+    merged: dict = {}
+    for _, doc in reversed(chain):
+        merged = deep_merge(merged, {k: v for k, v in doc.items() if k != "extends"})
+    top_label, top = chain[0]
+    if "name" not in top:
+        merged["name"] = Path(top_label).stem
+    merged.setdefault("description", "")
+    cross = _cross_checks(merged)
+    if cross:
+        raise ScenarioError([f"{top_label}: {p}" for p in cross])
+    return merged
+
+
+def load(ref: str | Path) -> Scenario:
+    """Load a bundled scenario by name, or a scenario file by path, fully validated."""
+    return _build(resolve(str(ref)), Scenario)
+
+
+def from_dict(doc: dict, label: str = "<dict>", base: Scenario | str | None = None) -> Scenario:
+    """A scenario from a plain dict of differences over ``base`` (default: its ``extends`` or baseline)."""
+    problems = [f"{label}: {p}" for p in validate_document(doc, partial=True)]
+    if problems:
+        raise ScenarioError(problems)
+    if isinstance(base, Scenario):
+        merged = to_dict(base)
+    else:
+        merged = resolve(base or doc.get("extends", DEFAULT_PARENT))
+    merged = deep_merge(merged, {k: v for k, v in doc.items() if k != "extends"})
+    cross = _cross_checks(merged)
+    if cross:
+        raise ScenarioError([f"{label}: {p}" for p in cross])
+    return _build(merged, Scenario)
+
+
+def set_path(doc: dict, key_path: str, value) -> dict:
+    """A copy of ``doc`` with the dotted ``key_path`` set to ``value`` (tables created as needed)."""
+    out = copy.deepcopy(doc)
+    node = out
+    parts = key_path.split(".")
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ScenarioError([f"{key_path}: {p} is not a table"])
+    node[parts[-1]] = value
+    return out
+
+
+def apply(sc: Scenario, changes: Mapping[str, Any], label: str = "<changes>") -> Scenario:
+    """A new scenario: ``sc`` with dotted key paths changed, e.g. ``{"pay.township_subsidy": True}``.
+
+    Validated like a file; ``sc`` itself is never modified (it is frozen).
+    """
+    doc: dict = {}
+    for k, v in changes.items():
+        doc = set_path(doc, k, v)
+    return from_dict(doc, label=label, base=sc)
+
+
+def leaf_paths(cls=Scenario, prefix: str = "") -> dict[str, tuple[Any, Mapping]]:
+    """Every leaf of the schema as ``{dotted.path: (type, metadata)}``; mapping keys expanded."""
+    out: dict[str, tuple[Any, Mapping]] = {}
+    hints = _hints(cls)
+    for f in fields(cls):
+        tp = hints[f.name]
+        path = f"{prefix}{f.name}"
+        if is_dataclass(tp):
+            out.update(leaf_paths(tp, path + "."))
+        else:
+            out.update(_expand(tp, f.metadata, path))
+    return out
+
+
+def _expand(tp, meta, path):
+    origin = typing.get_origin(tp)
+    if origin is not None and origin not in (tuple, Literal):
+        key_tp, val_tp = typing.get_args(tp)
+        out = {}
+        for k in typing.get_args(key_tp):
+            out.update(_expand(val_tp, meta, f"{path}.{k}"))
+        return out
+    return {path: (tp, meta)}
+
+
+def get_path(sc: Scenario, key_path: str):
+    """The value at a dotted key path of a scenario (mapping keys included)."""
+    node: Any = sc
+    for p in key_path.split("."):
+        node = node[p] if isinstance(node, Mapping) else getattr(node, p)
+    return node
+
+
+def describe_params() -> list[dict]:
+    """One row per schema leaf: path, unit, source, allowed range (for `grassroots params`)."""
+    rows = []
+    for path, (tp, meta) in leaf_paths().items():
+        lo, hi = meta.get("lo"), meta.get("hi")
+        rows.append({"key": path, "type": _describe(tp), "unit": meta.get("unit", ""),
+                     "source": meta.get("source", ""),
+                     "range": "" if lo is None and hi is None else f"{lo if lo is not None else '-inf'}..{hi if hi is not None else 'inf'}"})
+    return rows
+
+
+__all__ = ["ScenarioError", "load", "resolve", "from_dict", "apply", "sha256", "to_dict",
+           "bundled", "bundled_names", "library_dir", "validate_document", "leaf_paths",
+           "get_path", "describe_params", "deep_merge"]

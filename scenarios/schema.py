@@ -1,0 +1,260 @@
+"""The scenario schema: every policy lever and behavioural parameter, typed, with unit and source.
+
+A scenario is a tree of frozen dataclasses.  Every leaf is declared here with
+:func:`param`, which records
+
+* ``unit``   -- what the number measures (``yuan/month``, ``share``, ``years`` ...),
+* ``source`` -- where the default comes from: a figure in ``shared/FACTS.md`` or
+  the policy clause (``57号 §9``), or the word ``assumption`` followed by why;
+* ``lo``/``hi`` -- the allowed range, checked on load;
+* ``length`` -- for fixed-length lists (13 post grades, 6 hardship classes).
+
+The default *values* live in ``scenarios/library/baseline.toml``; this module
+holds only structure and metadata, so a value has one home and its metadata
+another (the OpenFisca / PolicyEngine split).  ``tests/test_schema.py`` checks
+that every leaf has a unit and a source.
+
+Values that the policy lets differ by field, tier or region are mappings keyed
+by the ``Literal`` types below; a scenario file may override one key of such a
+mapping and inherit the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+FIELDS = ("science", "education", "engineering", "agriculture", "health")
+TIERS = ("county", "township")
+REGIONS = ("east", "central", "west")
+PAYERS = ("central", "provincial", "county")
+TITLE_STEPS = ("intermediate", "senior")
+PROGRAMMES = (
+    "special_post_teachers",
+    "agri_extension_posts",
+    "gp_special_posts",
+    "free_normal_students",
+    "free_medical_students",
+    "sanzhi_yifu",
+    "tuition_compensation",
+)
+OBJECTIVES = ("shortfall", "equity", "cost")
+SOLVERS = ("highs", "cbc")
+
+Field = Literal["science", "education", "engineering", "agriculture", "health"]
+Tier = Literal["county", "township"]
+Region = Literal["east", "central", "west"]
+Payer = Literal["central", "provincial", "county"]
+TitleStep = Literal["intermediate", "senior"]
+Objective = Literal["shortfall", "equity", "cost"]
+Solver = Literal["highs", "cbc"]
+
+FACTS = "FACTS.md"
+ASSUMPTION = "assumption"
+
+
+def param(unit: str, source: str, lo: float | None = None, hi: float | None = None,
+          length: int | None = None):
+    """Declare a scenario leaf with its unit, source and allowed range."""
+    return field(metadata={"unit": unit, "source": source, "lo": lo, "hi": hi, "length": length})
+
+
+def ratio(source: str, unit: str = "share"):
+    """A share or probability in [0, 1]."""
+    return param(unit, source, 0.0, 1.0)
+
+
+def money(unit: str, source: str):
+    """An amount of money: never negative."""
+    return param(unit, source, 0.0, None)
+
+
+def frozen_mapping(d: Mapping) -> Mapping:
+    """A read-only view, so a loaded scenario cannot be changed in place."""
+    return MappingProxyType(dict(d))
+
+
+@dataclass(frozen=True)
+class Horizon:
+    start_year: int = param("calendar year", "57号 was issued 2016-07-01; simulation starts in 2016", 2000, 2100)
+    years: int = param("years", "57号 §3: targets are set for 5-10 years", 1, 50)
+
+
+@dataclass(frozen=True)
+class RegionScope:
+    provinces: tuple[str, ...] = param("GB/T 2260 two-digit codes; empty = all 31", "FACTS.md province table")
+    counties: tuple[str, ...] = param("county_id values; empty = every county of the provinces", "county table")
+
+
+@dataclass(frozen=True)
+class Population:
+    retirement_age: int = param("years of age", "statutory retirement age 60 for men; one age for all is an assumption", 50, 70)
+    entry_age: float = param("years of age", "assumption: graduates enter at about 24 after a bachelor's degree", 18, 40)
+    age_sd: float = param("years", "assumption: spread of staff ages around the county table's mean age", 1, 20)
+    contract_share: Mapping[Tier, float] = ratio("assumption: share of staff on contracts outside 编制 at the start")
+    skill_sd: float = param("z-score units", "assumption: skill is a standard-normal index; 1 = one standard deviation", 0.01, 5)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    exit_intercept: Mapping[Field, float] = param(
+        "logit", "calibrated: intercepts make baseline non-retirement exits match exit_rate_target (see calibration targets)", -15, 15)
+    exit_rate_target: Mapping[Field, float] = ratio(
+        "FACTS.md: township health centre exits 8.1%/yr (HRH 7:24, 2009); other fields assumption", "share of staff per year")
+    income_coef: float = param(
+        "utility per 1,000 yuan/month", "assumption anchored on FACTS.md: rural uptake rises to 92.8% at 8,000 yuan/month (HRH 2019)", 0, 5)
+    wtp_county_vs_township: float = money("yuan/month", "FACTS.md DCE (HRH 2021): county instead of township 1,073-1,771; midpoint")
+    wtp_city_vs_township: float = money("yuan/month", "FACTS.md DCE (HRH 2021): city instead of township 2,256-4,392; midpoint")
+    wtp_public_vs_private: float = money("yuan/month", "FACTS.md DCE (HRH 2021): public instead of private 1,104-1,653; midpoint; used for 编制 security")
+    wtp_promotion_2_vs_5_years: float = money("yuan/month", "FACTS.md DCE (HRH 2021): promotion in 2 instead of 5 years 881-1,683; midpoint")
+    wtp_training_sufficient: float = money("yuan/month", "FACTS.md DCE (HRH 2021): sufficient instead of insufficient training 564-1,380; midpoint")
+    wtp_hardship_per_class: float = money("yuan/month per hardship class", "assumption: each hardship class costs about a tenth of the city-vs-township WTP")
+    outside_income_ratio: Mapping[Region, float] = param(
+        "outside (city/other-sector) income / own base+performance pay", "assumption: city premium larger in the east", 0.1, 10)
+    city_share_of_exits: float = ratio("assumption: share of voluntary leavers who go to a city post rather than another sector")
+    breach_rate: float = ratio(
+        "share of obligated staff per year", "FACTS.md: 86.1% of compulsory-service medical graduates served (Front. Public Health 2023) -> 1-0.861^(1/6) = 0.025/yr")
+    penalty_salience: float = param(
+        "utility per 1,000 yuan of breach penalty", "assumption: a penalty weighs as much as income_coef x penalty / 12 months", 0, 5)
+    upward_rate_per_reserved_share: float = ratio(
+        "share of staff per year per unit share of reserved posts", "assumption: 57号 §7 reserved province/city posts open an upward path")
+
+
+@dataclass(frozen=True)
+class Titles:
+    min_years: Mapping[TitleStep, float] = param("years at the current title", "assumption: typical 5 years bachelor's to intermediate and intermediate to senior", 1, 30)
+    pass_rate: Mapping[TitleStep, Mapping[Tier, float]] = ratio("assumption: senior-title pass rates not verified (FACTS.md)", "share of eligible applicants per year")
+    apply_rate: float = ratio("assumption: share of eligible staff who apply in a year")
+    skill_effect: float = param("logit per z-score of skill", "assumption", 0, 5)
+    tilted_standards: bool = param("on/off", "57号 §4: papers, research, foreign language and computer tests not required")
+    tilted_odds_factor: float = param("odds multiplier", "assumption: effect of dropping paper and language requirements", 1, 10)
+    separate_grouping: bool = param("on/off", "57号 §5: separate grouping, review and pass rate for grassroots senior titles")
+    separate_group_pass_rate: float = ratio("assumption: pass rate of the separate grassroots group (senior step)")
+    exceptional_promotion: bool = param("on/off", "57号 §5: exceptional promotion for long rural service")
+    exceptional_after_years: float = param("years of rural service", "assumption: 57号 §5 says 'long'; 20 years", 1, 45)
+    directed_senior: bool = param("on/off", "57号 §6: 定向评价、定向使用 senior titles valid only at the grassroots")
+    directed_pass_rate: float = ratio("assumption: pass rate of directed senior evaluation (township staff)")
+
+
+@dataclass(frozen=True)
+class Posts:
+    authorized_share_of_demand: Mapping[Tier, float] = param("authorized posts (编制) / demand", "assumption", 0, 2)
+    senior_cap: Mapping[Tier, Mapping[Field, float]] = ratio(
+        "assumption; FACTS.md: teachers' senior shares in 2000 were 16.3% high school, 3.3% middle, 0.1% primary", "max share of posts at senior grades 1-7")
+    intermediate_cap: Mapping[Tier, Mapping[Field, float]] = ratio("assumption: caps not verified (FACTS.md)", "max share of posts at grades 8-10")
+    cap_uplift: Mapping[TitleStep, float] = ratio("57号 §8: 'appropriately raise' middle and senior ratios; size assumption", "added to the cap share")
+    special_posts_per_county: Mapping[Field, float] = param(
+        "township special posts (特设岗位) created per county per year", "57号 §8: outside unit totals and ratios, up to grade 8; Gansu set aside 14,427 posts (FACTS.md)", 0, 1000)
+    special_post_grade: int = param("professional grade (1-13)", "57号 §8: special posts may be appointed up to grade 8", 1, 13)
+    directed_senior_share: float = ratio("57号 §8: directed senior posts under total control outside the cap; size assumption", "share of township posts")
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    entry_threshold: float = param("z-score of minimum skill", "assumption; 57号 §7 relaxes entry conditions (lower = more relaxed)", -5, 5)
+    applicants_per_vacancy: Mapping[Field, float] = param("applicants per vacancy at threshold 0 in a class-0 township", "assumption", 0, 100)
+    quota_share: float = ratio("assumption: share of open vacancies that get a recruitment quota each year")
+    hardship_tilt: float = param("extra applicants per hardship class (relative)", "57号 §7: special tilt to hardship areas; size assumption", 0, 5)
+    recruit_skill_mean: float = param("z-score", "assumption: open-market applicants average 0", -5, 5)
+    contract_share: Mapping[Tier, float] = ratio("assumption: share of recruits on contracts outside 编制")
+    reserved_upward_share: float = ratio("57号 §7: province/city units reserve posts for people with grassroots experience; size assumption")
+
+
+@dataclass(frozen=True)
+class Pay:
+    base_by_grade: tuple[float, ...] = param(
+        "yuan/month, grade 1 (top) to 13", "assumption: 2006 post+grade wage scale scaled to 2016 levels", 0, None, length=13)
+    performance_share: float = param("performance pay / base pay", "assumption; 57号 §9 performance pay", 0, 5)
+    performance_tilt_township: float = param("extra performance share in township units", "57号 §9: tilt to hardship/remote; size assumption", 0, 5)
+    hardship_allowance_by_class: tuple[float, ...] = param(
+        "yuan/month, class 1 to 6", "assumption: FACTS.md says amounts not verified", 0, None, length=6)
+    hardship_growth: float = param("share per year", "57号 §9: normal growth mechanism; size assumption", 0, 1)
+    township_subsidy: bool = param("on/off", "57号 §9: township work subsidy (乡镇工作补贴)")
+    township_subsidy_by_band: tuple[float, ...] = param(
+        "yuan/month for <10, 10-20, >20 years served", "FACTS.md: >=200/month; local schemes 200/300/400", 0, None, length=3)
+    township_subsidy_remote_extra: float = money("yuan/month in remote townships", "FACTS.md: +80 in remote townships")
+
+
+@dataclass(frozen=True)
+class Programme:
+    places_per_year: float = param("recruits per year, national", "see baseline.toml line comment", 0, 1e7)
+    field_shares: Mapping[Field, float] = ratio("programme definition", "share of places per field")
+    regions: tuple[str, ...] = param("regions eligible (east/central/west)", "programme definition")
+    term_years: float = param("years of obligation", "programme definition", 0, 10)
+    subsidy_yuan_per_year: float = money("yuan/year per participant", "see baseline.toml line comment")
+    payer: Payer = param("who pays the subsidy", "programme definition")
+    breach_penalty_yuan: float = money("yuan", "see baseline.toml line comment")
+    post_term_stay: float = ratio("see baseline.toml line comment", "share staying at term end")
+    recruit_skill: float = param("z-score", "assumption", -5, 5)
+
+
+@dataclass(frozen=True)
+class Programmes:
+    special_post_teachers: Programme
+    agri_extension_posts: Programme
+    gp_special_posts: Programme
+    free_normal_students: Programme
+    free_medical_students: Programme
+    sanzhi_yifu: Programme
+    tuition_compensation: Programme
+    scale: float = param("multiplier on every programme's places", "assumption: 1 = the documented level", 0, 100)
+
+
+@dataclass(frozen=True)
+class Training:
+    hours_per_year: float = param("hours per person per year", "57号 §12 and FACTS.md: at least 90 hours", 0, 2000)
+    cost_per_hour: float = money("yuan per person-hour", "assumption")
+    skill_gain_per_100h: float = param("z-score per 100 hours", "assumption", 0, 5)
+    skill_decay: float = ratio("assumption: yearly loss of skill without training", "z-score per year")
+    sufficient_hours: float = param("hours/year counted as 'sufficient training' in the DCE", "FACTS.md: 90-hour rule", 0, 2000)
+
+
+@dataclass(frozen=True)
+class Flexible:
+    secondment_fte_per_county: Mapping[Field, float] = param("full-time equivalents per county", "57号 §15: secondments, counterpart support; size assumption", 0, 1000)
+    expert_service_fte_per_county: Mapping[Field, float] = param("full-time equivalents per county", "57号 §15: expert service; size assumption", 0, 1000)
+    rural_service_rule: bool = param("on/off", "57号 §15: one year of rural service before a senior title for urban teachers and doctors")
+    rural_service_fte_per_1000_staff: Mapping[Field, float] = param("FTE per 1,000 local staff", "assumption", 0, 1000)
+    cost_per_fte: float = money("yuan/year per FTE", "57号 §15 work and living subsidies; size assumption")
+
+
+@dataclass(frozen=True)
+class Budget:
+    total_yuan: float = money("yuan/year", "assumption: the fund the optimizer allocates")
+    payer_shares: Mapping[Region, Mapping[Payer, float]] = ratio("57号 §18; split by region is an assumption", "share of cost")
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    objective: Objective = param("one of shortfall, equity, cost", "DESIGN.md")
+    coverage_target: float = param("staff / demand", "57号 §3: staff numbers 'basically meet' need; 0.85 assumption", 0, 1)
+    target_share_of_counties: float = ratio("assumption: share of counties that must reach the target (cost objective)")
+    weight_per_hardship_class: float = param("extra priority weight per hardship class", "assumption; 57号 §8 priority to 老少边穷 areas", 0, 100)
+    weight_formerly_poor: float = param("extra priority weight", "assumption", 0, 100)
+    weight_border: float = param("extra priority weight", "assumption", 0, 100)
+    weight_ethnic_minority: float = param("extra priority weight", "assumption", 0, 100)
+    weight_old_revolutionary: float = param("extra priority weight", "assumption", 0, 100)
+    integer: bool = param("on/off", "posts and people are whole numbers")
+    solver: Solver = param("highs or cbc", "DESIGN.md")
+    time_limit_seconds: float = param("seconds", "assumption", 1, 86400)
+    mip_gap: float = ratio("assumption: stated relative gap for integer models", "relative gap")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = param("text", "scenario file")
+    description: str = param("text", "scenario file")
+    horizon: Horizon
+    region: RegionScope
+    population: Population
+    behaviour: Behaviour
+    titles: Titles
+    posts: Posts
+    recruitment: Recruitment
+    pay: Pay
+    programmes: Programmes
+    training: Training
+    flexible: Flexible
+    budget: Budget
+    optimizer: OptimizerSettings

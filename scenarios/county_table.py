@@ -3,7 +3,7 @@
 ``county_table()`` returns a pandas DataFrame with one row per county-level
 administrative unit of mainland China (2,853 units in 31 provinces, end-2013
 counts).  The *structure* of the table comes from published figures (see
-``/work/shared/FACTS.md``, section "Administrative units by province", bundled as
+the project's ``FACTS.md``, section "Administrative units by province", bundled as
 ``scenarios/data/provinces.csv``): how many urban districts, county-level
 cities, counties, autonomous counties and other units (banners, forestry and
 special districts) each province has, and how many township-level units.
@@ -61,11 +61,22 @@ asks for).  The norms therefore fix how need is *distributed* across units
 pinned by the staff targets, because which pupils and patients fall in the
 policy's scope is not documented.  ``calibration()`` reports the raw norm-based
 need, the scale factor (the implied in-scope share) and the resulting coverage.
+With the bundled norms the scale factors are: education county 0.12 (only a
+small part of county-seat and urban-district teaching posts is in scope),
+education township 0.81, health county 0.35, health township 1.28, and 0.87-1.25
+for agriculture, engineering and science (whose norms are assumptions chosen
+near the targets).
 Staff are allocated as demand x a relative coverage factor
 ``exp(-0.04*hardship_class - r*remoteness - region_gap + 0.08*noise)`` with
 ``r`` = 0.20 (township tier) / 0.08 (county tier) and ``region_gap`` = 0 east,
 0.02 central, 0.04 west (assumptions), then scaled to the targets; so coverage
-(staff / demand) is lower in western, hardship and remote units.
+(staff / demand) is lower in western, hardship and remote units.  Bundled table:
+unit coverage (all fields) 0.57-1.12; mean 0.94 east, 0.91 central, 0.82 west;
+0.93 at hardship class 0 falling to 0.63 at class 6.
+
+Vintages differ (county-level counts end-2013, township counts end-2007,
+population 2020, teachers 2018, health workers 2023): the table is a plausible
+starting state, not a snapshot of one year.
 
 Columns (the CSV schema a user file must follow; all columns required, extra
 columns are kept untouched)
@@ -98,7 +109,7 @@ Identification and geography
     int 0-6, hardship-area allowance class (艰苦边远地区津贴); 0 = not a hardship
     area.  Synthetic: drawn from a per-province distribution (east mostly 0;
     central mostly 0-2, Heilongjiang/Jilin/Shanxi higher; west mostly 1-4;
-    Tibet 3-6, Qinghai and Xinjiang up to 6; see ``_HARDSHIP_DIST``), then
+    Tibet counties 3-6, Qinghai and Xinjiang up to 6; ``_HARDSHIP_DIST``), then
     shifted by kind (district -2, city -1, autonomous +1, other +1) and clipped
     to 0-6.
 ``old_revolutionary``
@@ -107,8 +118,8 @@ Identification and geography
     with large base areas (Hebei, Shanxi, Anhui, Shandong, Henan, Hubei, Hunan,
     Guangdong, Guangxi, Chongqing, Sichuan, Guizhou, Gansu, Ningxia); 0.05 in
     Shanghai, Tibet, Qinghai, Xinjiang; 0.30 elsewhere; x0.6 for districts.
-    1,310 units in the bundled table (published national counts of counties
-    with base areas vary, roughly 1,400-1,600: not verified).
+    1,310 units in the bundled table (46%; published national counts of
+    counties with base areas vary by definition and year: not verified).
 ``ethnic_minority``
     bool, ethnic-minority area.  True for every autonomous county and every unit
     of the five autonomous regions (15 45 54 64 65); elsewhere Bernoulli with
@@ -127,7 +138,8 @@ Identification and geography
     provinces until 2020).  Synthetic: a per-province quota = rounded sum of
     probabilities (west: county 0.74, autonomous 0.80, other 0.45, city 0.10,
     district 0.03; central: 0.55 / 0.75 / 0.40 / 0.05 / 0.01; Hebei and Hainan
-    as central x0.8; other eastern provinces 0; Tibet all units), x
+    as central x0.8; other eastern provinces 0; Tibet all units, an
+    assumption), x
     (0.7 + 0.12 x hardship_class), capped at 0.98; units chosen by weighted
     sampling without replacement.  829 in the bundled table (44 east, 211
     central, 574 west).
@@ -151,13 +163,14 @@ Demand (posts needed; int >= 0, persons)
     posts needed at county-seat units, at township units, and their sum
     (``demand_<field>`` must equal the sum).  Need index per unit, before
     national scaling (pc = county-seat population, pt = township population;
-    the township share of population is synthetic: district 0.10, city 0.45,
+    the township share of population is synthetic: district 0.08, city 0.45,
     county 0.60, autonomous 0.68, other 0.62, +0.15 x (remoteness - 0.2),
     noise sd 0.05):
 
     * education: pupils / students-per-teacher norms of the 2014 unified
       county-town-rural staffing standard (primary 19:1, junior secondary
-      13.5:1, senior secondary 12.5:1) and an assumed 15:1 for kindergartens;
+      13.5:1, senior secondary 12.5:1; as given in the project brief, not in
+      FACTS.md) and an assumed 15:1 for kindergartens;
       school-age shares of the population (assumption, from the 2020 census
       age structure): ages 3-5 3.7% (85% enrolled), 6-11 7.0%, 12-14 3.4%,
       15-17 3.4% (90% enrolled).  County tier: pc x (pre-school + primary +
@@ -201,17 +214,20 @@ Post structure, age (per field, blended over the two tiers by staff)
     35% junior, 25% primary teachers; township: 45% junior, 55% primary) --
     2000 figures, so a conservative starting point; health 0.09 / 0.025,
     agriculture 0.10 / 0.035, engineering 0.10 / 0.03, science 0.14 / 0.05
-    (assumptions).  Unit factor exp(-0.06 x hardship_class + 0.15 x noise).
+    (assumptions).  Unit factor exp(-0.06 x hardship_class + 0.15 x noise);
+    bundled values clipped to at most 0.5.
 ``intermediate_share_<field>``
     float 0-1, share of staff in intermediate posts (grades 8-10).  Bases
     (county / township, assumptions): education 0.42 / 0.33, health
     0.33 / 0.22, agriculture 0.40 / 0.30, engineering 0.36 / 0.26, science
-    0.40 / 0.30; unit factor exp(-0.03 x hardship_class + 0.08 x noise).
-    ``senior_share + intermediate_share`` must not exceed 1.
+    0.40 / 0.30; unit factor exp(-0.03 x hardship_class + 0.08 x noise);
+    bundled values clipped so that senior + intermediate <= 0.95.  In a user
+    file ``senior_share + intermediate_share`` must not exceed 1.
 ``mean_age_<field>``
     float, years, 18-70.  Bases (county / township, assumptions): education
     40.5 / 42.5, health 40.0 / 43.0, agriculture 42.0 / 43.5, engineering
-    41.0 / 42.0, science 41.5 / 42.5; + 0.3 x hardship_class + noise (sd 1).
+    41.0 / 42.0, science 41.5 / 42.5; + 0.3 x hardship_class + noise (sd 1),
+    clipped to 25-60 in the bundled table.
 
 (``<field>`` is each of ``FIELDS``: science, education, engineering,
 agriculture, health.)
@@ -259,7 +275,7 @@ SEED_KEY = "grassroots-talent-planner/county-table/v1"
 #: National coverage (staff / demand) the demand scaling aims at, every field and tier.
 TARGET_COVERAGE = 0.90  # assumption: the design asks for 0.85-0.95
 
-_FACTS = "/work/shared/FACTS.md"
+_FACTS = "FACTS.md"
 
 
 def _target(value: int, source: str, assumption: bool) -> dict:
@@ -500,7 +516,7 @@ _HARDSHIP_KIND_SHIFT = {"district": -2, "city": -1, "county": 0, "autonomous": 1
 
 _TOWNSHIP_WEIGHT = {"district": 0.45, "city": 1.25, "county": 1.0, "autonomous": 0.95, "other": 0.85}
 _POP_WEIGHT = {"district": 1.7, "city": 1.5, "county": 1.0, "autonomous": 0.6, "other": 0.45}
-_TOWNSHIP_POP_SHARE = {"district": 0.10, "city": 0.45, "county": 0.60, "autonomous": 0.68, "other": 0.62}
+_TOWNSHIP_POP_SHARE = {"district": 0.08, "city": 0.45, "county": 0.60, "autonomous": 0.68, "other": 0.62}
 _REMOTE_KIND = {"district": 0.0, "city": -0.03, "county": 0.0, "autonomous": 0.05, "other": 0.05}
 
 _REVOLUTIONARY_P = {**{c: 0.80 for c in ("36", "35", "61")},
@@ -717,12 +733,7 @@ def calibration() -> pd.DataFrame:
 def _normalise_codes(provinces) -> list[str]:
     if isinstance(provinces, (str, int)):
         provinces = [provinces]
-    codes = []
-    for p in provinces:
-        s = str(p).strip()
-        if isinstance(p, int) or (s.isdigit() and len(s) == 1):
-            s = s.zfill(2)
-        codes.append(s)
+    codes = [str(p).strip() for p in provinces]
     allowed = province_codes()
     unknown = [c for c in codes if c not in allowed]
     if unknown:
@@ -756,26 +767,31 @@ _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
 
 
-def validate_county_frame(raw: pd.DataFrame, source: str = "<table>") -> tuple[list[str], pd.DataFrame | None]:
-    """Validate a table of strings (as read from CSV).
+def validate_county_frame(raw: pd.DataFrame, source: str = "<table>",
+                          rows: np.ndarray | None = None) -> tuple[list[str], pd.DataFrame | None]:
+    """Validate a table of strings (as read from CSV with ``dtype=str``).
 
     Returns ``(problems, table)``: problems as ``SOURCE: row N, column C: message (allowed: ...)``
-    lines (row numbers as in the file: header = row 1), and the parsed table with canonical dtypes
-    (``None`` when there are problems).
+    lines sorted by row then column, and the parsed table with canonical dtypes (``None`` when there
+    are problems).  ``rows`` gives each row's line number in the file (default: header = row 1, so
+    data row i is row i + 2).
     """
-    problems: list[str] = []
+    found: list[tuple[int, int, str]] = []
+    col_order = {c: i for i, c in enumerate(COLUMNS)}
 
     def add(row: int, col: str, msg: str, allowed: str) -> None:
-        problems.append(f"{source}: row {row}, column {col}: {msg} (allowed: {allowed})")
+        found.append((int(row), col_order.get(col, len(col_order)),
+                      f"{source}: row {row}, column {col}: {msg} (allowed: {allowed})"))
 
     raw = raw.copy()
     raw.columns = [str(c).strip() for c in raw.columns]
+    raw = raw.reset_index(drop=True)
     for c in COLUMNS:
         if c not in raw.columns:
             add(1, c, "required column is missing", "the columns documented in scenarios.county_table")
     present = [c for c in COLUMNS if c in raw.columns]
     data = {c: raw[c].astype(str).str.strip() for c in present}
-    rows = np.arange(len(raw)) + 2
+    rows = np.arange(len(raw)) + 2 if rows is None else np.asarray(rows)
     parsed: dict[str, pd.Series] = {}
     allowed_codes = province_codes()
     prov_region = dict(zip(_province_table_cached()["code"], _province_table_cached()["region"]))
@@ -866,6 +882,7 @@ def validate_county_frame(raw: pd.DataFrame, source: str = "<table>") -> tuple[l
             over = np.flatnonzero((parsed[s_c] + parsed[i_c] > 1.0 + 1e-9).to_numpy())
             for i in over:
                 add(rows[i], s_c, f"{s_c} + {i_c} = {parsed[s_c].iat[i] + parsed[i_c].iat[i]:g} exceeds 1", "shares summing to at most 1")
+    problems = [text for _, _, text in sorted(found, key=lambda x: (x[0], x[1]))]
     if problems:
         return problems, None
     extra = [c for c in raw.columns if c not in COLUMNS]
@@ -879,12 +896,17 @@ def validate_county_frame(raw: pd.DataFrame, source: str = "<table>") -> tuple[l
 def _read_user_csv(path: str | os.PathLike) -> pd.DataFrame:
     source = os.fspath(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig")
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+                          skip_blank_lines=False)
     except FileNotFoundError:
         raise CountyDataError([f"{source}: file not found"]) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
         raise CountyDataError([f"{source}: cannot read as CSV: {exc}".replace("\n", " ")]) from None
-    problems, table = validate_county_frame(raw, source)
+    # keep line numbers true to the file, then drop blank lines
+    rows = np.arange(len(raw)) + 2
+    blank = (raw.apply(lambda col: col.astype(str).str.strip()) == "").all(axis=1).to_numpy()
+    raw, rows = raw[~blank].reset_index(drop=True), rows[~blank]
+    problems, table = validate_county_frame(raw, source, rows)
     if problems:
         raise CountyDataError(problems)
     return table

@@ -10,11 +10,13 @@ Imports no engine.  Typical use::
 from .county_table import CountyDataError, county_table, province_codes, province_table
 from .loader import (ScenarioError, apply, bundled, bundled_names, describe_params, from_dict,
                      get_path, leaf_paths, load, resolve, sha256, to_dict)
+from .levers import ALLOCATION_COLUMNS, LEVERS, AllocationError, read_allocation, validate_allocation
 from .schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS, Scenario
 
 __all__ = [
     "CountyDataError", "county_table", "province_codes", "province_table",
     "ScenarioError", "apply", "bundled", "bundled_names", "describe_params", "from_dict",
     "get_path", "leaf_paths", "load", "resolve", "sha256", "to_dict",
+    "ALLOCATION_COLUMNS", "LEVERS", "AllocationError", "read_allocation", "validate_allocation",
     "FIELDS", "PAYERS", "PROGRAMMES", "REGIONS", "TIERS", "Scenario",
 ]

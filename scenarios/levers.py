@@ -1,0 +1,84 @@
+"""The shared vocabulary of allocation levers, and the allocation table both engines read.
+
+The optimizer *writes* an allocation (how much of each lever goes to each
+county and field); the simulator can *read* one and apply it on top of a
+scenario (the simulate-then-optimize loop in ``grassroots`` joins the two).
+Neither engine imports the other: both use the names and the table format
+defined here.
+
+An allocation table has the columns of ``allocation.csv``::
+
+    county_id, province, field, lever, quantity, cost_yuan
+
+``quantity`` is in the lever's unit below; ``cost_yuan`` is yuan per year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .schema import FIELDS
+
+LEVERS: dict[str, str] = {
+    "special_posts": "township special posts (特设岗位) created, outside unit totals and ratio caps, up to grade 8; unit: posts",
+    "programme_places": "service-term programme recruits per year into the county and field; unit: places/year",
+    "senior_posts": "additional senior posts (grades 1-7) within the ratio cap; unit: posts",
+    "intermediate_posts": "additional intermediate posts (grades 8-10) within the ratio cap; unit: posts",
+    "directed_senior_posts": "directed senior posts (定向评价、定向使用) under the province's total control; unit: posts",
+    "township_subsidy": "township work subsidy money on top of the scenario's; unit: yuan/year",
+    "hardship_topup": "hardship-allowance top-up money on top of the scenario's; unit: yuan/year",
+}
+
+ALLOCATION_COLUMNS = ["county_id", "province", "field", "lever", "quantity", "cost_yuan"]
+
+
+class AllocationError(ValueError):
+    """An allocation table is malformed; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def validate_allocation(df: pd.DataFrame, label: str = "allocation", county_ids=None) -> pd.DataFrame:
+    """Check an allocation table; returns it with clean dtypes or raises :class:`AllocationError`."""
+    problems = []
+    missing = [c for c in ALLOCATION_COLUMNS if c not in df.columns]
+    if missing:
+        raise AllocationError([f"{label}: missing column(s) {', '.join(missing)} (allowed: {', '.join(ALLOCATION_COLUMNS)})"])
+    out = df[ALLOCATION_COLUMNS].copy()
+    out["county_id"] = out["county_id"].astype(str)
+    out["province"] = out["province"].astype(str)
+    for i, row in enumerate(out.itertuples(index=False), start=2):
+        if row.field not in FIELDS:
+            problems.append(f"{label}: row {i}, column field: {row.field!r} (allowed: {', '.join(FIELDS)})")
+        if row.lever not in LEVERS:
+            problems.append(f"{label}: row {i}, column lever: {row.lever!r} (allowed: {', '.join(LEVERS)})")
+        for col in ("quantity", "cost_yuan"):
+            v = getattr(row, col)
+            try:
+                ok = float(v) >= 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                problems.append(f"{label}: row {i}, column {col}: {v!r} (allowed: a number >= 0)")
+        if county_ids is not None and row.county_id not in county_ids:
+            problems.append(f"{label}: row {i}, column county_id: unknown county {row.county_id!r}")
+    if problems:
+        raise AllocationError(problems)
+    out["quantity"] = out["quantity"].astype(float)
+    out["cost_yuan"] = out["cost_yuan"].astype(float)
+    return out
+
+
+def read_allocation(path: str | Path) -> pd.DataFrame:
+    """Read and validate an ``allocation.csv``."""
+    try:
+        df = pd.read_csv(path, dtype={"county_id": str, "province": str})
+    except FileNotFoundError:
+        raise AllocationError([f"{path}: file not found"]) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise AllocationError([f"{path}: not a readable CSV: {e}"]) from None
+    return validate_allocation(df, label=str(path))

@@ -106,15 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])
     p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--method", choices=["morris", "sobol"], default="morris")
-    p.add_argument("--samples", type=int, default=16, metavar="N")
-    p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address")
+    p.add_argument("--method", choices=["morris", "sobol"], default="morris",
+                   help="morris: screening, N*(D+1) runs; sobol: variance-based indices, N*(D+2) runs (default morris)")
+    p.add_argument("--samples", type=int, default=16, metavar="N",
+                   help="Morris trajectories, or Sobol' base samples (a power of 2) (default 16)")
+    p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH",
+                   help="a numeric scenario key and its range; repeatable; KEY.*=LOW:HIGH shifts a whole table "
+                        "(default: 8 uncertain behaviour parameters, see grassroots/sensitivity.py)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     _common(p)
 
     p = sub.add_parser("calibrate", help=COMMANDS["calibrate"])
     p.add_argument("scenario", metavar="SCENARIO")
-    p.add_argument("--targets", metavar="FILE")
+    p.add_argument("--targets", metavar="FILE", help="targets file (TOML; default: the bundled FACTS.md targets)")
+    p.add_argument("--max-evals", dest="max_evals", type=int, metavar="N",
+                   help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     _common(p)
     return parser
 

@@ -1,0 +1,134 @@
+"""``grassroots sensitivity``: a global sensitivity study of a scenario, written as one result folder.
+
+Writes ``sensitivity.csv`` (``metric,param,index,value,conf``), ``samples.csv``
+(one row per model run: the parameter values and the headline metrics),
+``manifest.json`` (with the study settings, every parameter's range and why it
+is in the default set, the executor and how many points came from the cache),
+``tornado-<metric>.png`` per headline metric and ``report.html``.
+
+Resuming: finished sample points are kept in
+``<results root>/.cache/sensitivity-<digest>/`` (one small JSON file each,
+written atomically); running the same command again reuses them.  The cache is
+removed once the result folder is in place.  See :mod:`grassroots.sensitivity`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from . import sensitivity as sa
+from .executors import make_executor
+from .results import ResultFolder
+
+CACHE_DIRNAME = ".cache"
+
+
+def check_common(args) -> list[str]:
+    """Problems with the common simulation options (one line each)."""
+    problems = []
+    if args.replications is not None and args.replications < 1:
+        problems.append(f"--replications: {args.replications} is not allowed (allowed: a whole number >= 1)")
+    if args.years is not None and args.years < 1:
+        problems.append(f"--years: {args.years} is not allowed (allowed: a whole number >= 1)")
+    if args.workers is not None and args.workers < 0:
+        problems.append(f"--workers: {args.workers} is not allowed (allowed: a whole number >= 0; 0 = one per CPU)")
+    if args.province:
+        import scenarios
+        allowed = scenarios.province_codes()
+        for code in args.province:
+            if code not in allowed:
+                problems.append(f"--province: unknown province code {code!r} (allowed: {', '.join(allowed)})")
+    return problems
+
+
+def optional_module(name: str):
+    """A sibling module that may not be built yet (figures, report): the module or None."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name == name:
+            return None
+        raise
+
+
+def write_figures(rf: ResultFolder, indices, metrics) -> list[str]:
+    """One tornado chart per metric via ``grassroots.figures.tornado``; notes for the manifest."""
+    figures = optional_module("grassroots.figures")
+    if figures is None or not hasattr(figures, "tornado"):
+        return ["figures skipped: grassroots.figures.tornado is not available in this version"]
+    notes = []
+    for m in metrics:
+        sub = indices[indices["metric"] == m]
+        if sub["value"].isna().all():
+            notes.append(f"figure for {m} skipped: indices undefined (constant output)")
+            continue
+        rf.savefig(f"tornado-{m}.png", figures.tornado(indices, m, "en"))
+    return notes
+
+
+def _replication_seeds(seed: int, replications: int):
+    try:
+        from simulator import replication_seeds
+    except ImportError:  # pragma: no cover - the simulator ships with the package
+        return None
+    return replication_seeds(seed, replications)
+
+
+def sensitivity(args) -> int:
+    """Run the study described by the parsed command-line ``args``; returns the exit status."""
+    import scenarios
+
+    problems = check_common(args)
+    sc = scenarios.load(args.scenario)  # ScenarioError: one line per problem, exit 2
+    try:
+        params = sa.parse_params(args.param, sc)
+        sa.check_corners(params, sc)
+    except sa.SensitivityInputError as e:
+        problems += e.problems
+        params = []
+    options = sa.sim_options(provinces=args.province, years=args.years, replications=args.replications,
+                             seed=args.seed)
+    if problems:
+        raise sa.SensitivityInputError(problems)
+    study = sa.Study(params, method=args.method, samples=args.samples, base=scenarios.to_dict(sc),
+                     options=options, seed=args.seed)
+
+    rf = ResultFolder("sensitivity", sc.name, out=args.out)  # fails now if --out exists
+    cache = sa.PointCache.for_study(rf.final_path.parent / CACHE_DIRNAME, "sensitivity", study.cache_key())
+    progress = sa.progress_printer("sensitivity", quiet=args.quiet)
+    if not args.quiet:
+        print(f"sensitivity: {study.n_points()} model runs ({args.method}, {len(params)} parameters, "
+              f"{args.replications} replication(s) each); cache {cache.folder}", file=sys.stderr)
+    with make_executor(args.workers, args.scheduler) as ex:
+        study.run(executor=ex, cache=cache, progress=progress)
+        executor_info = ex.describe()
+
+    with rf as out:
+        out.write_csv("sensitivity.csv", study.indices_)
+        out.write_csv("samples.csv", study.samples_)
+        notes = write_figures(out, study.indices_, study.metrics)
+        out.manifest.update({
+            "scenario_sha256": scenarios.sha256(sc),
+            "description": sc.description,
+            "seed": args.seed,
+            "replication_seeds": _replication_seeds(args.seed, args.replications),
+            "common_random_numbers": "every sample point runs with the same replication seeds",
+            "provinces": args.province,
+            "years": args.years if args.years is not None else sc.horizon.years,
+            "replications": args.replications,
+            "study": study.describe(),
+            "executor": executor_info,
+            "points_from_cache": study.points_reused_,
+            "notes": notes,
+        })
+        report = optional_module("grassroots.report")
+        if report is not None and hasattr(report, "write_report"):
+            # embeds the tornado charts (the PNG files are written above, one per metric)
+            report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False)
+        else:
+            notes.append("report skipped: grassroots.report.write_report is not available in this version")
+    cache.remove()
+    if not args.quiet:
+        print(f"sensitivity: wrote {rf.final_path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,547 @@
+"""The allocator: settings in ``__init__``, work in ``solve(inputs)``, results in an :class:`AllocationResult`.
+
+::
+
+    import scenarios, optimizer
+    sc = scenarios.load("policy-2016")
+    inputs = optimizer.from_scenario(sc, provinces=["62"])
+    res = optimizer.Allocator.from_scenario(sc).solve(inputs)
+    res.allocation                  # county_id, province, field, lever, quantity, cost_yuan
+    res.solution["shadow_prices"]["budget"]     # objective change per extra yuan
+    optimizer.size_budget(inputs, target=0.85)  # smallest fund reaching the target
+    optimizer.frontier(inputs, budgets=np.linspace(0, 2e10, 20))
+
+Objectives
+----------
+``shortfall``  minimise the priority-weighted shortfall ``sum_k w_k u_k`` (persons), plus
+               ``spend_penalty`` yuan-weight on spending so money that closes no gap is left.
+``equity``     first minimise the largest shortfall ratio ``z = max_k u_k / demand_k`` (LP),
+               then the weighted shortfall with every ratio held at ``z``; for an integer
+               model the second stage is mixed-integer with the cap kept as a priced soft
+               constraint, so it stays feasible and fast.
+``cost``       minimise the money needed so every county (or ``target_share`` of counties)
+               reaches ``coverage_target`` in every field; the budget is the answer.
+
+Marginal values
+---------------
+``shadow_prices["budget"]`` is the change of the objective per extra yuan of the fund, the
+per-payer limits moving with it (LP: from the duals; integer: by re-solving at
+``budget x (1 +/- marginal_step)``).  Caps, supply and quotas get LP duals (for integer
+models those of the LP relaxation, flagged as such).  Units: objective units per unit of
+the constraint's right-hand side (see :data:`optimizer.model.FAMILY_UNITS`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import OptimizerInputError, SolverError
+from .inputs import PAYERS, AllocationInputs, lever_unit
+from .model import FAMILY_UNITS, OBJECTIVES, ModelArrays, build_arrays, weighted_shortfall_objective
+from .solve import SOLVERS, RawSolution, Session, check
+
+ALLOCATION_COLUMNS = ["county_id", "province", "field", "lever", "quantity", "cost_yuan"]
+#: families whose duals are reported (besides budget and payer budgets)
+DUAL_FAMILIES = ("senior_cap", "intermediate_cap", "directed_total", "supply", "programme_quota",
+                 "special_post_quota", "county_bound", "coverage_target")
+
+
+@dataclass
+class AllocationResult:
+    """Outcome of :meth:`Allocator.solve`.
+
+    ``allocation``: one row per county x field x lever used (``ALLOCATION_COLUMNS``);
+    ``solution``: the ``solution.json`` content; ``summary_by_province_lever``; ``outcomes``:
+    one row per county x field (demand, staff before/after, shortfall, coverage);
+    ``shadow_prices``: one row per reported constraint with a non-zero dual;
+    ``x``: the raw solution vector; ``arrays``: the model solved last.
+    """
+
+    allocation: pd.DataFrame
+    solution: dict
+    summary_by_province_lever: pd.DataFrame
+    outcomes: pd.DataFrame
+    shadow_prices: pd.DataFrame
+    x: np.ndarray
+    arrays: ModelArrays
+    inputs: AllocationInputs
+    session: Session | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> str:
+        return self.solution["status"]
+
+    @property
+    def objective(self) -> float:
+        return self.solution["objective"]
+
+
+def _validate_settings(objective, solver, coverage_target, target_share, time_limit, mip_gap, marginal_step) -> list[str]:
+    p = []
+    if objective not in OBJECTIVES:
+        p.append(f"objective: {objective!r} (allowed: {', '.join(OBJECTIVES)})")
+    if solver not in SOLVERS:
+        p.append(f"solver: {solver!r} (allowed: {', '.join(SOLVERS)})")
+    if not (isinstance(coverage_target, (int, float)) and 0 <= coverage_target <= 1):
+        p.append(f"coverage_target: {coverage_target!r} (allowed: a number from 0 to 1, staff/demand)")
+    if not (isinstance(target_share, (int, float)) and 0 <= target_share <= 1):
+        p.append(f"target_share: {target_share!r} (allowed: a number from 0 to 1, share of counties)")
+    if time_limit is not None and not (time_limit > 0):
+        p.append(f"time_limit: {time_limit!r} (allowed: seconds > 0)")
+    if not (0 <= mip_gap < 1):
+        p.append(f"mip_gap: {mip_gap!r} (allowed: a relative gap from 0 to below 1)")
+    if not (0 < marginal_step < 1):
+        p.append(f"marginal_step: {marginal_step!r} (allowed: a share of the budget between 0 and 1)")
+    return p
+
+
+class Allocator:
+    """Allocate special posts, programme places, promotions and subsidy money across counties.
+
+    Parameters
+    ----------
+    objective: ``shortfall`` | ``equity`` | ``cost``.
+    integer: whole posts and places (mixed-integer model).
+    solver: ``highs`` (default) | ``cbc``.
+    coverage_target, target_share: the cost objective's target (staff/demand) and the share of
+        counties that must reach it in every field.
+    time_limit, mip_gap: solver limits; an integer solution is accepted only within ``mip_gap``.
+    marginals: compute shadow prices (integer models: extra re-solves).
+    marginal_step: relative budget step of the integer re-solves.
+    spend_penalty: objective weight per yuan spent in the shortfall objectives (default 1e-9
+        weighted persons per yuan: far below any lever's value, so it only stops useless spending).
+    lp_path: write the model there in LP format before solving.
+    """
+
+    def __init__(self, objective: str = "shortfall", *, integer: bool = False, solver: str = "highs",
+                 coverage_target: float = 0.85, target_share: float = 1.0, time_limit: float | None = 60.0,
+                 mip_gap: float = 0.005, marginals: bool = True, marginal_step: float = 0.01,
+                 spend_penalty: float = 1e-9, lp_path: str | None = None, msg: bool = False,
+                 threads: int | None = None):
+        self.objective = objective
+        self.integer = integer
+        self.solver = solver
+        self.coverage_target = coverage_target
+        self.target_share = target_share
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.marginals = marginals
+        self.marginal_step = marginal_step
+        self.spend_penalty = spend_penalty
+        self.lp_path = lp_path
+        self.msg = msg
+        self.threads = threads
+        problems = _validate_settings(objective, solver, coverage_target, target_share, time_limit, mip_gap, marginal_step)
+        if problems:
+            raise OptimizerInputError(problems)
+
+    @classmethod
+    def from_scenario(cls, sc, **overrides) -> "Allocator":
+        """Settings from the scenario's ``[optimizer]`` table; keyword arguments override them."""
+        o = sc.optimizer
+        kw = dict(objective=o.objective, integer=o.integer, solver=o.solver, coverage_target=o.coverage_target,
+                  target_share=o.target_share_of_counties, time_limit=o.time_limit_seconds, mip_gap=o.mip_gap)
+        kw.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**kw)
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in ("objective", "integer", "solver", "coverage_target", "target_share",
+                                               "time_limit", "mip_gap", "marginals", "marginal_step", "spend_penalty")}
+
+    # ------------------------------------------------------------------ solve
+    def _session(self, arrays: ModelArrays) -> Session:
+        return Session(arrays, self.solver, time_limit=self.time_limit, mip_gap=self.mip_gap, msg=self.msg,
+                       threads=self.threads)
+
+    def build(self, inputs: AllocationInputs) -> tuple[ModelArrays, float]:
+        """The model arrays for ``inputs`` and the seconds it took to build them."""
+        t = time.perf_counter()
+        soft = None
+        if self.objective == "equity" and self.integer:
+            soft = 1000.0 * float(max(1.0, inputs.weight.max(initial=1.0)))
+        arrays = build_arrays(inputs, self.objective, integer=self.integer, coverage_target=self.coverage_target,
+                              target_share=self.target_share, spend_penalty=self.spend_penalty, equity_soft_penalty=soft)
+        return arrays, time.perf_counter() - t
+
+    def solve(self, inputs: AllocationInputs) -> AllocationResult:
+        inputs.validate()
+        arrays, t_arrays = self.build(inputs)
+        sess = self._session(arrays)
+        if self.lp_path:
+            sess.write_lp(self.lp_path)
+        info: dict[str, Any] = {}
+        if self.objective == "equity":
+            raw = self._solve_equity(sess, inputs, info)
+        else:
+            raw = check(sess.run(), sess, self.objective)
+        shadow_df, shadow = (self._shadow_prices(sess, raw, inputs) if self.marginals
+                             else (pd.DataFrame(columns=_SHADOW_COLUMNS), {"budget": None}))
+        return _result(inputs, sess, raw, self, t_arrays, shadow_df, shadow, info)
+
+    def _solve_equity(self, sess: Session, inputs: AllocationInputs, info: dict) -> RawSolution:
+        a = sess.arrays
+        c1 = np.zeros(len(a.c))
+        c1[a.z_col] = 1.0
+        nv = int((a.col_family == "equity_slack").sum())
+        if nv:
+            sess.set_col_bounds(np.arange(a.v_start, a.v_start + nv), hi=0.0)
+        sess.set_objective(c1, 0.0)
+        sess.set_relaxed(True)
+        raw1 = check(sess.run(), sess, "equity, stage 1")
+        z = float(raw1.x[a.z_col])
+        info["max_shortfall_ratio_lp"] = z
+        c2, offset = weighted_shortfall_objective(a, inputs.weight, self.spend_penalty)
+        if nv:
+            c2[a.v_start:a.v_start + nv] = 1000.0 * float(max(1.0, inputs.weight.max(initial=1.0)))
+            sess.set_col_bounds(np.arange(a.v_start, a.v_start + nv), hi=math.inf)
+        sess.set_col_bounds([a.z_col], lo=0.0, hi=z * (1 + 1e-7) + 1e-9)
+        sess.set_objective(c2, offset)
+        sess.set_relaxed(False)
+        return check(sess.run(), sess, "equity, stage 2")
+
+    # ------------------------------------------------------------------ marginal values
+    def _budget_rows(self, a: ModelArrays, inputs: AllocationInputs, budget: float):
+        """Rows and new upper bounds when the fund becomes ``budget`` (payer limits scale along)."""
+        rows, his = [a.budget_row], [budget]
+        if len(a.payer_rows) and inputs.payer_budget_share is not None:
+            rows += list(a.payer_rows)
+            his += list(inputs.payer_budget_share * budget)
+        return np.array(rows), np.array(his, dtype=float)
+
+    def _shadow_prices(self, sess: Session, raw: RawSolution, inputs: AllocationInputs):
+        a = sess.arrays
+        out: dict[str, Any] = {}
+        duals, method = raw.row_dual, "lp_dual"
+        if sess.mip:
+            method = "lp_relaxation"
+            if a.budget_row >= 0:
+                rows, his = self._budget_rows(a, inputs, float(a.row_hi[a.budget_row]))
+                his = a.row_hi[rows].copy()
+                out["budget"], out["budget_method"] = self._budget_by_resolve(sess, raw, inputs), "re-solve"
+                sess.set_row_bounds(rows, hi=his)  # restore
+            sess.set_relaxed(True)
+            try:
+                lp = check(sess.run(), sess, "LP relaxation for shadow prices")
+                duals = lp.row_dual
+            finally:
+                sess.set_relaxed(False)
+        if duals is None:
+            duals = np.zeros(a.A.shape[0])
+        if a.budget_row >= 0 and "budget" not in out:
+            d = float(duals[a.budget_row])
+            if len(a.payer_rows) and inputs.payer_budget_share is not None:
+                d += float(duals[a.payer_rows] @ inputs.payer_budget_share)
+            out["budget"], out["budget_method"] = d, method
+        if a.budget_row >= 0:
+            out["budget_row"] = float(duals[a.budget_row])
+            if len(a.payer_rows):
+                out["payer_budget"] = {p: float(duals[r]) for p, r in zip(PAYERS, a.payer_rows)}
+        else:
+            out["budget"] = None
+            out["budget_note"] = "the cost objective's value is the budget"
+        if a.objective == "cost":
+            cov = a.row_family == "coverage_target"
+            if cov.any() and a.y_start < 0:
+                dpos = np.flatnonzero(inputs.demand > 0)
+                # rhs_k = (1 - target) demand_k  =>  d cost / d target = -sum_k dual_k demand_k
+                out["coverage_target"] = float(-(duals[cov] @ inputs.demand[dpos]))
+                out["coverage_target_unit"] = "yuan/year per unit of coverage target (x0.01 per percentage point)"
+        out["method"] = method
+        out["unit"] = "objective change per unit increase of the constraint's right-hand side"
+        df = _shadow_table(a, duals, inputs, raw.x)
+        fam: dict[str, Any] = {}
+        for f in DUAL_FAMILIES:
+            m = a.row_family == f
+            if not m.any():
+                continue
+            d = duals[m]
+            nzm = np.abs(d) > 1e-12
+            fam[f] = {"rows": int(m.sum()), "nonzero": int(nzm.sum()), "unit": FAMILY_UNITS.get(f, ""),
+                      "min": float(d.min()), "max": float(d.max()), "mean_nonzero": float(d[nzm].mean()) if nzm.any() else 0.0}
+        out["families"] = fam
+        top = df.reindex(df["dual"].abs().sort_values(ascending=False).index).head(10)
+        out["largest"] = [{"row": r.row, "family": r.family, "dual": float(r.dual)} for r in top.itertuples()]
+        return df, out
+
+    def _budget_by_resolve(self, sess: Session, raw: RawSolution, inputs: AllocationInputs) -> float | None:
+        a = sess.arrays
+        B = float(a.row_hi[a.budget_row])
+        step = self.marginal_step * B if B > 0 else 1.0
+        vals = []
+        for b in ((B - step, B + step) if B - step >= 0 else (B, B + step)):
+            if b == B:
+                vals.append((b, raw.objective))
+                continue
+            rows, his = self._budget_rows(a, inputs, b)
+            sess.set_row_bounds(rows, hi=his)
+            r = check(sess.run(), sess, f"marginal value at budget {b:,.0f}")
+            vals.append((b, r.objective))
+        (b0, o0), (b1, o1) = vals
+        return float((o1 - o0) / (b1 - b0))
+
+
+_SHADOW_COLUMNS = ["row", "family", "county_id", "province", "field", "rhs", "activity", "dual"]
+
+
+def _shadow_table(a: ModelArrays, duals: np.ndarray, inputs: AllocationInputs, x: np.ndarray) -> pd.DataFrame:
+    keep = np.isin(a.row_family, ("budget", "payer_budget") + DUAL_FAMILIES) & (np.abs(duals) > 1e-12)
+    idx = np.flatnonzero(keep)
+    g = inputs.groups
+    gr = idx - a.group_row_start
+    in_g = (gr >= 0) & (gr < len(g))
+    lab = lambda arr: np.where(in_g, np.asarray(arr, dtype=object)[np.clip(gr, 0, max(0, len(g) - 1))] if len(g) else "", "")  # noqa: E731
+    rhs = np.where(np.isfinite(a.row_hi[idx]), a.row_hi[idx], a.row_lo[idx])
+    act = (a.A[idx] @ x) if len(idx) else np.zeros(0)
+    df = pd.DataFrame({"row": np.asarray(a.row_names, dtype=object)[idx], "family": a.row_family[idx],
+                       "county_id": lab(g.label_county), "province": lab(g.label_province), "field": lab(g.label_field),
+                       "rhs": rhs, "activity": act, "dual": duals[idx]})
+    cov = df["family"] == "coverage_target"
+    if cov.any():
+        parts = df.loc[cov, "row"].str.removeprefix("coverage_").str.rsplit("_", n=1)
+        df.loc[cov, "county_id"] = parts.str[0]
+        df.loc[cov, "field"] = parts.str[1]
+    return df[_SHADOW_COLUMNS]
+
+
+# ----------------------------------------------------------------------------- result tables
+
+def allocation_table(inputs: AllocationInputs, x_lever: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, np.ndarray]:
+    """(allocation DataFrame, staff gain per pair) from the lever part of a solution.
+
+    Subsidy segments are summed per pair; the township subsidy is reported net of the
+    hardship top-up (township staff receive both), each with its own cost and share of
+    the staff gained.
+    """
+    x = np.where(np.abs(x_lever) < tol, 0.0, x_lever)
+    x = np.where(inputs.col_integer, np.round(x, 6), x)
+    gain_col = x * inputs.col_effect
+    K = inputs.n_pairs
+    gain = np.bincount(inputs.col_pair, weights=gain_col, minlength=K) if len(x) else np.zeros(K)
+    df = pd.DataFrame({"pair": inputs.col_pair, "lever": inputs.col_lever, "quantity": x,
+                       "cost_yuan": x * inputs.col_cost, "staff_gain": gain_col, "unit_cost": inputs.col_cost})
+    df = df[df["quantity"] != 0]
+    agg = df.groupby(["pair", "lever"], sort=False).agg(quantity=("quantity", "sum"), cost_yuan=("cost_yuan", "sum"),
+                                                         staff_gain=("staff_gain", "sum"), unit_cost=("unit_cost", "first")).reset_index()
+    sub = agg["lever"].isin(["township_subsidy", "hardship_topup"])
+    if sub.any():
+        s = agg[sub].pivot_table(index="pair", columns="lever", values=["quantity", "staff_gain", "unit_cost"],
+                                 aggfunc="first", fill_value=0.0)
+        rows = []
+        for k, r in s.iterrows():
+            T = r.get(("quantity", "township_subsidy"), 0.0)
+            Hh = r.get(("quantity", "hardship_topup"), 0.0)
+            ct, cc = r.get(("unit_cost", "township_subsidy"), 0.0), r.get(("unit_cost", "hardship_topup"), 0.0)
+            eT, eH = r.get(("staff_gain", "township_subsidy"), 0.0), r.get(("staff_gain", "hardship_topup"), 0.0)
+            s1 = max(0.0, T - Hh)
+            if s1 > tol:
+                rows.append({"pair": k, "lever": "township_subsidy", "quantity": s1, "cost_yuan": ct * s1,
+                             "staff_gain": eT * s1 / T if T > 0 else 0.0})
+            if Hh > tol:
+                rows.append({"pair": k, "lever": "hardship_topup", "quantity": Hh, "cost_yuan": (ct + cc) * Hh,
+                             "staff_gain": eH + (eT * Hh / T if T > 0 else 0.0)})
+        agg = pd.concat([agg[~sub], pd.DataFrame(rows, columns=["pair", "lever", "quantity", "cost_yuan", "staff_gain"])],
+                        ignore_index=True)
+    agg = agg.sort_values(["pair", "lever"], kind="stable")
+    k = agg["pair"].to_numpy(int)
+    out = pd.DataFrame({"county_id": inputs.county_id[k], "province": inputs.province[k], "field": inputs.field[k],
+                        "lever": agg["lever"].to_numpy(), "quantity": agg["quantity"].to_numpy(float),
+                        "cost_yuan": agg["cost_yuan"].to_numpy(float), "staff_gain": agg["staff_gain"].to_numpy(float)})
+    return out.reset_index(drop=True), gain
+
+
+def outcomes_table(inputs: AllocationInputs, gain: np.ndarray) -> pd.DataFrame:
+    after = inputs.baseline_staff + gain
+    D = inputs.demand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov_b = np.where(D > 0, inputs.baseline_staff / D, np.nan)
+        cov_a = np.where(D > 0, after / D, np.nan)
+    return pd.DataFrame({
+        "county_id": inputs.county_id, "province": inputs.province, "region": inputs.region, "field": inputs.field,
+        "weight": inputs.weight, "demand": D, "baseline_staff": inputs.baseline_staff, "staff_gain": gain,
+        "staff_after": after, "shortfall_before": np.maximum(0.0, D - inputs.baseline_staff),
+        "shortfall_after": np.maximum(0.0, D - after), "coverage_before": cov_b, "coverage_after": cov_a,
+    })
+
+
+def summary_by_province_lever(allocation: pd.DataFrame) -> pd.DataFrame:
+    if allocation.empty:
+        return pd.DataFrame(columns=["province", "lever", "counties", "quantity", "cost_yuan", "staff_gain", "yuan_per_staff"])
+    g = allocation.groupby(["province", "lever"]).agg(counties=("county_id", "nunique"), quantity=("quantity", "sum"),
+                                                       cost_yuan=("cost_yuan", "sum"), staff_gain=("staff_gain", "sum")).reset_index()
+    g["yuan_per_staff"] = np.where(g["staff_gain"] > 0, g["cost_yuan"] / g["staff_gain"].where(g["staff_gain"] > 0, 1), np.nan)
+    return g
+
+
+def totals(inputs: AllocationInputs, outcomes: pd.DataFrame, coverage_target: float) -> dict:
+    D = outcomes["demand"].to_numpy()
+    w = outcomes["weight"].to_numpy()
+    pos = D > 0
+    ratio_b = np.where(pos, outcomes["shortfall_before"] / np.where(pos, D, 1), 0.0)
+    ratio_a = np.where(pos, outcomes["shortfall_after"] / np.where(pos, D, 1), 0.0)
+    cov_a = outcomes["coverage_after"].to_numpy()
+    by_county = outcomes.assign(ok=(outcomes["coverage_after"] >= coverage_target - 1e-9) | ~pos).groupby("county_id")["ok"].all()
+    return {
+        "pairs": int(len(D)), "counties": int(outcomes["county_id"].nunique()),
+        "demand": float(D.sum()), "baseline_staff": float(outcomes["baseline_staff"].sum()),
+        "staff_gain": float(outcomes["staff_gain"].sum()), "staff_after": float(outcomes["staff_after"].sum()),
+        "shortfall_before": float(outcomes["shortfall_before"].sum()), "shortfall_after": float(outcomes["shortfall_after"].sum()),
+        "weighted_shortfall_before": float(w @ outcomes["shortfall_before"]),
+        "weighted_shortfall_after": float(w @ outcomes["shortfall_after"]),
+        "coverage_before": float(outcomes["baseline_staff"].sum() / D.sum()) if D.sum() > 0 else None,
+        "coverage_after": float(outcomes["staff_after"].sum() / D.sum()) if D.sum() > 0 else None,
+        "max_shortfall_ratio_before": float(ratio_b.max(initial=0.0)),
+        "max_shortfall_ratio_after": float(ratio_a.max(initial=0.0)),
+        "pairs_below_target_after": int(((cov_a < coverage_target - 1e-9) & pos).sum()),
+        "share_counties_at_target_after": float(by_county.mean()) if len(by_county) else None,
+        "coverage_target": coverage_target,
+    }
+
+
+def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays: float, shadow_df, shadow, info) -> AllocationResult:
+    a = sess.arrays
+    x = raw.x
+    M = a.n_lever
+    allocation, gain = allocation_table(inputs, x[:M])
+    outcomes = outcomes_table(inputs, gain)
+    tot = totals(inputs, outcomes, alloc.coverage_target)
+    used = float(inputs.col_cost @ x[:M]) if M else 0.0
+    by_payer = (inputs.col_cost * x[:M]) @ inputs.col_payer if M else np.zeros(3)
+    if alloc.objective == "shortfall":
+        obj_name, obj = "weighted_shortfall", tot["weighted_shortfall_after"]
+    elif alloc.objective == "equity":
+        obj_name, obj = "weighted_shortfall_at_min_max_ratio", tot["weighted_shortfall_after"]
+    else:
+        obj_name, obj = "cost_yuan", used
+    levers = {lv: lever_unit(lv) for lv in sorted(set(inputs.col_lever))}
+    solution = {
+        "status": "optimal" if raw.kind == "optimal" else f"feasible within gap {raw.mip_gap:.4%}",
+        "objective": float(obj),
+        "objective_name": obj_name,
+        "objective_solver": raw.objective,
+        "objective_sense": "minimize",
+        "budget_yuan": float(used if alloc.objective == "cost" else inputs.budget_yuan),
+        "budget_used_yuan": used,
+        "budget_used_by_payer_yuan": dict(zip(PAYERS, map(float, by_payer))),
+        "payer_budget_yuan": None if inputs.payer_budget_yuan is None or alloc.objective == "cost"
+        else dict(zip(PAYERS, map(float, inputs.payer_budget_yuan))),
+        "solver": alloc.solver,
+        "integer": bool(alloc.integer),
+        "mip_gap": raw.mip_gap,
+        "stated_mip_gap": alloc.mip_gap if alloc.integer else None,
+        "solve_seconds": round(sess.solve_seconds, 4),
+        "build_seconds": round(t_arrays + sess.build_seconds, 4),
+        "solves": sess.n_solves,
+        "variables": int(a.A.shape[1]), "constraints": int(a.A.shape[0]),
+        "integer_variables": int(a.integer.sum()) if alloc.integer else 0,
+        "shadow_prices": shadow,
+        "totals": tot,
+        "settings": alloc.get_params(),
+        "levers": levers,
+        "inputs": dict(inputs.notes),
+    }
+    solution.update(info)
+    if alloc.objective == "cost":
+        solution["coverage_target"] = alloc.coverage_target
+        solution["target_share_of_counties"] = alloc.target_share
+    return AllocationResult(allocation[ALLOCATION_COLUMNS + ["staff_gain"]], solution,
+                            summary_by_province_lever(allocation), outcomes, shadow_df, x, a, inputs, sess)
+
+
+# ----------------------------------------------------------------------------- budget questions
+
+def size_budget(inputs: AllocationInputs, target: float, share: float = 1.0, **settings) -> AllocationResult:
+    """The smallest yearly fund that brings ``share`` of counties to ``target`` coverage in every field.
+
+    A deterministic answer from the optimizer (cost objective); ``settings`` go to :class:`Allocator`.
+    """
+    settings = {k: v for k, v in settings.items() if k not in ("objective", "coverage_target", "target_share")}
+    return Allocator("cost", coverage_target=target, target_share=share, **settings).solve(inputs)
+
+
+FRONTIER_COLUMNS = ["budget_yuan", "status", "objective", "weighted_shortfall", "shortfall", "coverage",
+                    "staff_gain", "budget_used_yuan", "marginal_value_per_yuan", "marginal_method", "solve_seconds"]
+
+
+def frontier(inputs: AllocationInputs, budgets: Sequence[float], *, integer: bool = False, solver: str = "highs",
+             time_limit: float | None = 60.0, mip_gap: float = 0.005, spend_penalty: float = 1e-9,
+             progress=None) -> tuple[pd.DataFrame, dict]:
+    """Weighted shortfall, shortfall, coverage and marginal value per yuan over a budget sweep.
+
+    One model is built; each point only changes the budget rows and re-solves (HiGHS keeps its
+    basis between points: a warm start).  ``marginal_value_per_yuan`` is the weighted shortfall
+    removed by one more yuan: from the LP dual, or for integer models the slope to the
+    neighbouring points.  Returns ``(table, timings)``.
+    """
+    budgets = [float(b) for b in budgets]
+    bad = [b for b in budgets if not (math.isfinite(b) and b >= 0)]
+    if bad or not budgets:
+        raise OptimizerInputError([f"budgets: {bad[0] if bad else 'empty'} (allowed: numbers >= 0, yuan per year)"])
+    alloc = Allocator("shortfall", integer=integer, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
+                      spend_penalty=spend_penalty)
+    t0 = time.perf_counter()
+    arrays, t_arrays = alloc.build(inputs.with_budget(budgets[0]))
+    sess = alloc._session(arrays)
+    rows = []
+    for i, b in enumerate(budgets):
+        rws, his = alloc._budget_rows(sess.arrays, inputs, b)
+        sess.set_row_bounds(rws, hi=his)
+        t = time.perf_counter()
+        raw = check(sess.run(), sess, f"frontier point {b:,.0f} yuan")
+        _, gain = allocation_table(inputs, raw.x[:arrays.n_lever])
+        out = outcomes_table(inputs, gain)
+        D = out["demand"].sum()
+        mv, how = None, "lp_dual"
+        if not sess.mip and raw.row_dual is not None:
+            d = raw.row_dual[arrays.budget_row]
+            if len(arrays.payer_rows) and inputs.payer_budget_share is not None:
+                d += raw.row_dual[arrays.payer_rows] @ inputs.payer_budget_share
+            mv = float(-d)
+        rows.append({"budget_yuan": b, "status": raw.kind, "objective": raw.objective,
+                     "weighted_shortfall": float(out["weight"] @ out["shortfall_after"]),
+                     "shortfall": float(out["shortfall_after"].sum()),
+                     "coverage": float(out["staff_after"].sum() / D) if D > 0 else None,
+                     "staff_gain": float(gain.sum()), "budget_used_yuan": float(inputs.col_cost @ raw.x[:arrays.n_lever]),
+                     "marginal_value_per_yuan": mv, "marginal_method": how, "solve_seconds": time.perf_counter() - t})
+        if progress is not None:
+            progress(i + 1, len(budgets), rows[-1])
+    df = pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
+    if integer or df["marginal_value_per_yuan"].isna().any():
+        # slopes between neighbouring points (central where possible)
+        b = df["budget_yuan"].to_numpy()
+        o = df["objective"].to_numpy(float)
+        if len(b) >= 2:
+            slope = -np.gradient(o, b)
+            df["marginal_value_per_yuan"] = slope
+            df["marginal_method"] = "finite_difference"
+    timings = {"build_seconds": t_arrays + sess.build_seconds, "solve_seconds": sess.solve_seconds,
+               "total_seconds": time.perf_counter() - t0, "points": len(budgets), "solver": solver, "integer": integer}
+    return df, timings
+
+
+def parse_budgets(spec: str) -> list[float]:
+    """``"MIN:MAX:N"`` -> N evenly spaced budgets; raises OptimizerInputError naming --budgets."""
+    parts = str(spec).split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise OptimizerInputError([f"--budgets: {spec!r} (allowed: MIN:MAX:N, e.g. 0:2e10:20)"]) from None
+    problems = []
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo < 0 or hi < lo:
+        problems.append(f"--budgets: {spec!r} (allowed: 0 <= MIN <= MAX, yuan per year)")
+    if n < 2 or n > 1000:
+        problems.append(f"--budgets: N = {n} (allowed: 2 to 1000 points)")
+    if problems:
+        raise OptimizerInputError(problems)
+    return np.linspace(lo, hi, n).tolist()
+
+
+__all__ = ["Allocator", "AllocationResult", "size_budget", "frontier", "parse_budgets", "allocation_table",
+           "outcomes_table", "summary_by_province_lever", "ALLOCATION_COLUMNS", "FRONTIER_COLUMNS"]

@@ -1,0 +1,309 @@
+"""Stay or leave: a binary logit between the current post and an outside option.
+
+The formula lives in one function, :func:`leave_logit`.  For professional *i*
+in field *f* the log-odds of leaving this year are::
+
+    V_i = alpha_f
+        + b x [ Y_out_i - Y_stay_i                        income, yuan/month
+                - WTP_county        x 1[county-seat post] location: county instead of township
+                + WTP_hardship      x hardship class      location: each hardship class is a cost of staying
+                - WTP_public        x 1[in 编制]           security: public (编制) post instead of contract
+                - WTP_training      x min(1, hours / sufficient_hours)      training
+                - WTP_promotion     x prospect_i ]        career: prospect_i = -ln(W_i / 2) / ln(5 / 2)
+        + 1[obligated] x ( logit(breach_rate) - logit(exit_rate_target_f)
+                           - penalty_salience x breach_penalty / 1000 )
+
+with ``b = behaviour.income_coef / 1000`` (utility per yuan/month): the DCE
+willingness-to-pay figures of FACTS.md (HRH 2021) become utility through the
+income coefficient, ``utility = b x WTP``.
+
+* ``Y_stay`` is the monthly income of ``pay.monthly_income`` (base + performance
+  + hardship allowance + township subsidy + programme subsidy).
+* ``Y_out = outside_income_ratio[region] x (base + performance share x base)``
+  at the grade the person would carry outside.  A directed (定向) senior title
+  is valid only at the grassroots, so a directed senior leaving is paid as
+  grade 8 (the top intermediate grade) outside: the title is lost on leaving.
+* ``W_i`` (years until the next promotion, clipped to [1, 20]) is the person's
+  expected wait: remaining years before eligibility + 1 / (apply_rate x pass
+  probability) + the wait for a free post, 1 / a_u - 1, where
+  a_u = free posts / people already waiting at the next level in the unit
+  (clipped to [0.05, 1]).  Staff already at the top of the grassroots ladder
+  (senior post) get W = 2, the DCE's "promotion in 2 years" level.  The DCE
+  values promotion in 2 instead of 5 years at ``wtp_promotion_2_vs_5_years``;
+  the log form keeps that difference exact and extends it smoothly.
+* An obligation (programme term) turns leaving into a breach: the intercept is
+  shifted so that an obligated person with no penalty leaves at the observed
+  breach rate's odds relative to the field's target rate (``breach_rate``,
+  FACTS.md), and the breach penalty lowers the odds further
+  (``penalty_salience`` per 1,000 yuan).  Programme subsidies, lost on
+  leaving, enter through ``Y_stay``.
+* ``alpha_f`` (``behaviour.exit_intercept``) absorbs everything common to a
+  field, including the fixed attributes of the outside option (city location,
+  no 编制); it is calibrated (``simulator.calibrate_intercepts``) so that the
+  baseline's year-1 non-retirement exit rate equals ``exit_rate_target``.
+
+Leavers' destinations: obligated leavers are ``breach``; others go to a
+``city`` post with probability ``city_share_of_exits``, otherwise to
+``other_sector``.  Before the logit, staff with at least ``UPWARD_MIN_YEARS``
+of service who are not obligated move ``upward`` into reserved province/city
+posts (57号 §7) with probability ``upward_rate_per_reserved_share x
+reserved_upward_share``.  At the end of a programme term, the participant
+stays with probability ``post_term_stay`` (then joins 编制) or leaves
+(``term_end``); that year the logit does not apply to them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from . import rng
+from .params import COUNTY, Params
+from .titles import pass_probability
+
+UPWARD_MIN_YEARS = 2.0   # assumption: "grassroots work experience" for reserved posts = 2 years served
+OUTSIDE_GRADE_DIRECTED = 8  # a directed senior leaving is paid as the top intermediate grade outside
+MIN_APPOINT_CHANCE = 0.05
+W_MIN, W_MAX = 1.0, 20.0
+
+
+def _logit(x):
+    x = np.clip(x, 1e-9, 1 - 1e-9)
+    return np.log(x) - np.log1p(-x)
+
+
+def prospect_score(wait_years):
+    """Career-prospect attribute: 0 for a promotion in 2 years, -1 in 5 years (log scale)."""
+    w = np.clip(wait_years, W_MIN, W_MAX)
+    return -np.log(w / 2.0) / math.log(2.5)
+
+
+def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, income_stay,
+                in_bianzhi, wait_years, obligated, penalty_yuan, training_hours=None) -> np.ndarray:
+    """Log-odds of leaving this year (see the module docstring for the formula)."""
+    b = p.income_coef / 1000.0
+    hours = p.training_hours if training_hours is None else training_hours
+    train = min(1.0, hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
+    y_out = p.outside_income_ratio[region] * p.base_by_grade[grade_out - 1] * (1.0 + p.performance_share)
+    attr = (y_out - income_stay
+            - p.wtp_county * (tier == COUNTY)
+            + p.wtp_hardship * hardship_class
+            - p.wtp_public * in_bianzhi
+            - p.wtp_training * train
+            - p.wtp_promotion * prospect_score(wait_years))
+    v = p.exit_intercept[field] + b * attr
+    if np.any(obligated):
+        shift = _logit(p.breach_rate) - _logit(p.exit_rate_target[field]) - p.penalty_salience * penalty_yuan / 1000.0
+        v = v + np.where(obligated, shift, 0.0)
+    return v
+
+
+SKILL_BIN = 0.02          # skill is rounded to 0.02 z when the pass probability enters the expected wait
+SKILL_LO, SKILL_HI = -6.0, 8.0
+
+
+def inverse_title_rate_table(p: Params) -> np.ndarray:
+    """1 / (apply_rate x pass probability) by [step, tier, skill bin] (expected years of trying)."""
+    centres = np.arange(SKILL_LO, SKILL_HI + SKILL_BIN / 2, SKILL_BIN)
+    out = np.empty((2, 2, len(centres)))
+    for step in (0, 1):
+        for tier in (0, 1):
+            pp = pass_probability(p, np.full(len(centres), step), np.full(len(centres), tier), centres)
+            out[step, tier] = 1.0 / np.maximum(p.apply_rate * pp, 1e-6)
+    return out
+
+
+def appointment_chances(free_i, free_s, wait_i, wait_s) -> tuple[np.ndarray, np.ndarray]:
+    """a_u per unit for the intermediate and senior level: free posts / people waiting, in [0.05, 1]."""
+    a_i = np.clip(free_i / np.maximum(wait_i, 1), MIN_APPOINT_CHANCE, 1.0)
+    a_s = np.clip(free_s / np.maximum(wait_s, 1), MIN_APPOINT_CHANCE, 1.0)
+    return a_i, a_s
+
+
+def prepare(p: Params, ctx) -> None:
+    """Per-year lookup tables of the fast path, stored on ``ctx`` (needs ``ctx.allowance`` and free/wait counts).
+
+    ``ctx.grid[unit x 13 + grade - 1]``: :func:`leave_logit` on the (unit, grade)
+    grid -- in 编制, promotion in 2 years, no subsidy or obligation;
+    ``ctx.inv_a[unit x 2 + level - 1]``: 1 / appointment chance at the next level;
+    ``ctx.inv_rate[(step x 2 + tier) x bins + skill bin]``: 1 / (apply x pass probability).
+    """
+    from .pay import base_and_performance_table
+    n_units = len(ctx.unit_tier)
+    gu = np.repeat(np.arange(n_units), 13)
+    gg = np.tile(np.arange(1, 14), n_units)
+    gt = ctx.unit_tier[gu]
+    ctx.grid = leave_logit(p, field=ctx.unit_field[gu], tier=gt, region=ctx.unit_region[gu],
+                           hardship_class=ctx.unit_hardship[gu], grade_out=gg,
+                           income_stay=base_and_performance_table(p)[gt, gg - 1] + ctx.allowance[gu],
+                           in_bianzhi=True, wait_years=2.0, obligated=False, penalty_yuan=0.0).astype(np.float32)
+    a_i, a_s = appointment_chances(ctx.free_i, ctx.free_s, ctx.wait_i, ctx.wait_s)
+    ctx.inv_a = np.stack([1.0 / a_i, 1.0 / a_s], axis=1).astype(np.float32).reshape(-1)
+    table = inverse_title_rate_table(p).astype(np.float32)
+    ctx.n_bins = table.shape[2]
+    ctx.inv_rate = table.reshape(-1)
+
+
+def expected_wait(p: Params, staff, ctx) -> np.ndarray:
+    """W_i: expected years until the next promotion (see module docstring), float32; needs ``prepare``."""
+    nb = ctx.n_bins
+    title, post, unit = staff.title, staff.post, staff.unit
+    step = np.minimum(title, 1)
+    unit2 = unit * 2
+    # climbing: holds the post of the title (not at the top): years left + years of trying + wait for a post
+    sb = (staff.skill - np.float32(SKILL_LO)) * np.float32(1.0 / SKILL_BIN)
+    np.rint(sb, out=sb)
+    np.clip(sb, 0, nb - 1, out=sb)
+    key = (step * 2 + ctx.unit_tier[unit]).astype(np.int32) * nb + sb.astype(np.int32)
+    w = ctx.inv_rate[key]
+    remaining = p.min_years.astype(np.float32)[step] - staff.at_title
+    np.maximum(remaining, 0.0, out=remaining)
+    if p.exceptional_promotion:
+        remaining[staff.served >= p.exceptional_after_years] = 0.0
+    w += remaining
+    w += ctx.inv_a[unit2 + step]
+    w -= 1.0
+    # waiting for a post at the level of the title already held: the post wait only
+    idx = np.flatnonzero(title > post)
+    if len(idx):
+        w[idx] = ctx.inv_a[unit2[idx] + post[idx]]
+    # at the top of the grassroots ladder
+    w[post >= 2] = 2.0
+    return w
+
+
+CHUNK = 1 << 15  # professionals per chunk in the fast path (temporaries stay in cache)
+
+
+def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
+    """``leave_logit`` for every professional, given the model's per-unit context ``ctx``.
+
+    The fast path evaluates :func:`leave_logit` once per year on the (unit,
+    grade) grid -- every term fixed by the unit and grade (``prepare``) --
+    and adds the person-level terms (编制, township subsidy, programme
+    subsidy, obligation, career prospects, directed title), in chunks.
+    ``reference=True`` calls ``leave_logit`` person by person instead (same
+    values up to float32 rounding; the tests compare the two).  ``prepare``
+    must have been called for this year's context (the model does it).
+    """
+    if reference:
+        from .pay import monthly_income
+        unit = staff.unit
+        wait = expected_wait(p, staff, ctx)
+        obligated = staff.in_term & (staff.obligation > 0)
+        grade_out = np.where(staff.directed & (staff.post == 2), OUTSIDE_GRADE_DIRECTED, staff.grade).astype(np.intp)
+        penalty = np.where(obligated, p.prog_penalty[np.maximum(staff.programme, 0)], 0.0)
+        income = monthly_income(p, staff, ctx.unit_tier, ctx.allowance)
+        return leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
+                           hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
+                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty)
+    n = len(staff)
+    out = np.empty(n, dtype=np.float32)
+    for s in range(0, n, CHUNK):
+        out[s:s + CHUNK] = _fast_logits(p, staff.view(s, min(n, s + CHUNK)), ctx)
+    return out
+
+
+def _fast_logits(p: Params, staff, ctx) -> np.ndarray:
+    from .pay import township_subsidy
+    b = p.income_coef / 1000.0
+    unit = staff.unit
+    v = ctx.grid[unit * 13 + (staff.grade - 1)]
+    v += np.float32(b * p.wtp_public) * staff.contract                                    # not in 编制
+    v -= np.float32(b * p.wtp_promotion) * prospect_score(expected_wait(p, staff, ctx))    # career prospects
+    if p.township_subsidy:
+        v -= np.float32(b) * township_subsidy(p, staff, ctx.unit_tier[unit]).astype(np.float32)
+    idx = np.flatnonzero(staff.directed & (staff.post == 2))                               # directed title lost outside
+    if len(idx):
+        r = ctx.unit_region[unit[idx]]
+        g = staff.grade[idx].astype(np.intp)
+        v[idx] += (b * p.outside_income_ratio[r] * (1.0 + p.performance_share)
+                   * (p.base_by_grade[OUTSIDE_GRADE_DIRECTED - 1] - p.base_by_grade[g - 1])).astype(np.float32)
+    idx = np.flatnonzero(staff.in_term)                                                    # programme subsidy, obligation
+    if len(idx):
+        prog = staff.programme[idx]
+        v[idx] -= (b * p.prog_subsidy[prog] / 12.0).astype(np.float32)
+        ob = (staff.obligation[idx] > 0)
+        f = ctx.unit_field[unit[idx]]
+        shift = _logit(p.breach_rate) - _logit(p.exit_rate_target[f]) - p.penalty_salience * p.prog_penalty[prog] / 1000.0
+        v[idx] += np.where(ob, shift, 0.0).astype(np.float32)
+    return v
+
+
+def leave_logit_bound(p: Params, ctx) -> np.ndarray:
+    """An upper bound of every professional's leave logit, per unit (needs ``prepare``).
+
+    The (unit, grade) grid value at the worst grade, plus the largest
+    person-level terms that can raise it: a contract instead of 编制, the
+    longest expected wait (W = 20 years), and an obligation whose breach-rate
+    shift is positive (when breach_rate exceeds the target).  The other
+    person-level terms (subsidies, penalty, directed title) only lower it.
+    A small margin covers float32 rounding.
+    """
+    b = p.income_coef / 1000.0
+    n_units = len(ctx.unit_tier)
+    top = ctx.grid.reshape(n_units, 13).astype(float).max(axis=1)
+    shift = float(np.max(_logit(p.breach_rate) - _logit(p.exit_rate_target)))
+    worst_prospect = -float(prospect_score(np.array([W_MAX]))[0])
+    return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + 1e-3
+
+
+def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: float | None = None,
+                 retiring: np.ndarray | None = None, thin: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """This year's leavers: an int8 reason code per professional (0 stays; see ``EXIT_CODES``).
+
+    ``retiring`` marks those retiring this year (decided before, by age): they
+    take no other decision.  Also returns the indices of the programme
+    participants whose term ended this year (stayers and leavers).  With
+    ``thin`` (default) the logit is computed only for people whose uniform
+    lies below their unit's bound (``leave_logit_bound``): the same decisions,
+    less work.
+    """
+    n = len(staff)
+    pid = staff.pid
+    u = rng.person_uniforms(seed, year, rng.EXIT, pid)
+    code = np.zeros(n, dtype=np.int8)
+    if retiring is not None:
+        code[retiring] = EXIT_CODES["retirement"]
+    if fixed_hazard is not None:
+        code[(code == 0) & (u < fixed_hazard)] = EXIT_CODES["other_sector"]
+        return code, np.zeros(0, dtype=np.intp)
+    # end of a programme term: stay (join 编制) with probability post_term_stay
+    ended = np.flatnonzero(staff.in_term & (staff.obligation <= 0) & (code == 0))
+    if len(ended):
+        ut = rng.person_uniforms(seed, year, rng.TERM_END, pid[ended])
+        leave = ut >= p.prog_post_term_stay[staff.programme[ended]]
+        code[ended[leave]] = EXIT_CODES["term_end"]
+        staff.in_term[ended] = False
+        staff.contract[ended[~leave]] = False
+    obligated = staff.in_term & (staff.obligation > 0)
+    decided = code > 0
+    decided[ended] = True
+    if p.upward_rate > 0:
+        can = np.flatnonzero(~obligated & ~decided & (staff.served >= UPWARD_MIN_YEARS))
+        uu = rng.person_uniforms(seed, year, rng.UPWARD, pid[can])
+        up = can[uu < p.upward_rate]
+        code[up] = EXIT_CODES["upward"]
+        decided[up] = True
+    if thin:
+        # only people whose uniform is below an upper bound of their unit's leave probability can leave:
+        # compute the logit for them alone (same decisions as computing it for everyone)
+        cand = np.flatnonzero(~decided & (u < special.expit(leave_logit_bound(p, ctx))[staff.unit]))
+        v = leave_logits(p, staff.subset(cand), ctx)
+        leave = cand[u[cand] < special.expit(v)]
+    else:
+        prob = special.expit(leave_logits(p, staff, ctx))
+        leave = np.flatnonzero(~decided & (u < prob))
+    ob = obligated[leave]
+    code[leave[ob]] = EXIT_CODES["breach"]
+    vol = leave[~ob]
+    ud = rng.person_uniforms(seed, year, rng.DESTINATION, pid[vol])
+    city = ud < p.city_share_of_exits
+    code[vol[city]] = EXIT_CODES["city"]
+    code[vol[~city]] = EXIT_CODES["other_sector"]
+    return code, ended
+
+
+EXIT_CODES = {"city": 1, "other_sector": 2, "upward": 3, "breach": 4, "term_end": 5, "retirement": 6}

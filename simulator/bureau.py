@@ -1,0 +1,104 @@
+"""County personnel bureaus: the Mesa agents that hold a county's institutional state and decide.
+
+One :class:`CountyBureau` per county-level unit.  Its state lives in the
+model's :class:`Institutions` arrays (one row per county); the bureau holds
+*views* of its own row, so what it writes is what the model reads, with no
+copying.  A bureau decides, each year:
+
+* ``plan_posts`` (start of the year): the senior and intermediate posts its
+  ratio caps allow (with the scenario's uplift), the directed senior posts
+  under the total control, and the township special posts it creates;
+* ``plan_recruitment`` (after exits and appointments, given the vacancies the
+  model counted): how many programme participants it places in township
+  vacancies, and its open-recruitment quota.
+
+The rules themselves are the vectorised functions of ``posts``,
+``programmes`` and ``recruitment``, written for arrays of shape ``[..., F, T]``:
+a bureau applies them to its row; in ``batch`` mode (``ModelOptions``) the
+model applies the very same functions to all rows at once, which is faster
+for thousands of counties and gives identical results (tested).  Decisions
+about individual professionals (who is appointed, who is recruited) are then
+carried out by the model in batch over the structure of arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from . import posts, programmes, recruitment
+from .params import NF, NP, NT, Params, TOWNSHIP
+
+
+@dataclass
+class Institutions:
+    """Institutional state of every county (first axis = county)."""
+
+    authorized: np.ndarray      # [C, F, T] authorized posts
+    senior_cap: np.ndarray      # [C, F, T] senior posts allowed by the cap
+    inter_cap: np.ndarray       # [C, F, T] intermediate posts allowed by the cap
+    directed_total: np.ndarray  # [C, F, T] directed senior posts allowed (township only)
+    special_stock: np.ndarray   # [C, F, T] special posts created so far (township only)
+    special_carry: np.ndarray   # [C, F] fractional special posts carried
+    special_created: np.ndarray  # [C, F] created this year
+    prog_rate: np.ndarray       # [C, P, F] programme places per year (entitlement)
+    prog_carry: np.ndarray      # [C, P, F] fractional places carried
+    prog_placed: np.ndarray     # [C, P, F] placed this year
+    prog_unfilled: np.ndarray   # [C, P, F] entitled but not placed this year
+    vacancies: np.ndarray       # [C, F, T] vacancies after exits (input to plan_recruitment)
+    quota_carry: np.ndarray     # [C, F, T] fractional quota carried
+    quota: np.ndarray           # [C, F, T] open-recruitment quota this year
+
+    @classmethod
+    def create(cls, authorized: np.ndarray, prog_rate: np.ndarray) -> "Institutions":
+        c = authorized.shape[0]
+        z = lambda *shape: np.zeros(shape, dtype=float)  # noqa: E731
+        return cls(authorized=authorized.astype(float), senior_cap=z(c, NF, NT), inter_cap=z(c, NF, NT),
+                   directed_total=z(c, NF, NT), special_stock=z(c, NF, NT), special_carry=z(c, NF),
+                   special_created=z(c, NF), prog_rate=prog_rate.astype(float), prog_carry=z(c, NP, NF),
+                   prog_placed=z(c, NP, NF), prog_unfilled=z(c, NP, NF), vacancies=z(c, NF, NT),
+                   quota_carry=z(c, NF, NT), quota=z(c, NF, NT))
+
+    def row(self, i: int) -> "Institutions":
+        """Views of county ``i``'s rows (writes go through to these arrays)."""
+        return Institutions(**{k: getattr(self, k)[i] for k in self.__dataclass_fields__})
+
+
+def plan_posts(p: Params, s: Institutions) -> None:
+    """Caps, directed-post total and special posts for the year (one county's rows or all)."""
+    posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
+    posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)
+
+
+def plan_recruitment(p: Params, s: Institutions) -> None:
+    """Programme placements into township vacancies, then the open-recruitment quota."""
+    programmes.place(s.prog_rate, s.prog_carry, s.vacancies[..., TOWNSHIP], s.prog_placed, s.prog_unfilled)
+    remaining = s.vacancies.copy()
+    remaining[..., TOWNSHIP] -= s.prog_placed.sum(axis=-2)
+    recruitment.plan_quota(p, remaining, s.quota_carry, s.quota)
+
+
+class CountyBureau(mesa.Agent):
+    """The personnel bureau of one county-level unit (see module docstring)."""
+
+    def __init__(self, model, index: int):
+        super().__init__(model)
+        self.index = int(index)
+        geo = model.geo
+        self.county_id = str(geo.county_id[index])
+        self.province = str(geo.province[index])
+        self.region = int(geo.region[index])
+        self.hardship_class = int(geo.hardship[index])
+        self.remoteness = float(geo.remoteness[index])
+        self.state = model.inst.row(index)
+
+    def plan_posts(self) -> None:
+        plan_posts(self.model.p, self.state)
+
+    def plan_recruitment(self) -> None:
+        plan_recruitment(self.model.p, self.state)
+
+    def __repr__(self) -> str:
+        return f"CountyBureau({self.county_id})"

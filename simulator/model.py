@@ -1,0 +1,431 @@
+"""The talent-flow model: a ``mesa.Model`` of county bureaus over a structure of arrays of professionals.
+
+Agents and state
+----------------
+* The Mesa agents are the county personnel bureaus (``bureau.CountyBureau``),
+  one per county-level unit; they hold their county's institutional state
+  (authorized posts, cap counts, directed and special posts, carried
+  fractions of quotas and programme places) and take the institutional
+  decisions (``plan_posts``, ``plan_recruitment``), called with
+  ``model.agents.do``.  In ``ModelOptions(bureau_mode="batch")`` the model
+  applies the same rule functions to all counties at once instead (identical
+  results, faster for the national table).
+* Professionals are positions in the arrays of ``population.Staff`` (field,
+  county, tier, grade, title, age, years served, years at title and grade,
+  skill, contract, obligation, programme, entry channel, remote township).
+  Decisions about them are vectorised over all professionals.
+
+Step order (one step = one calendar year; ``year = start_year + t``)
+--------------------------------------------------------------------
+0. ageing (age, years served, years at title/grade +1; obligation -1) and the
+   bureaus' post plan (caps with uplift, directed-post total, new special posts);
+1. retirement at ``population.retirement_age``;
+2. stay or leave (``behaviour``): programme term ends, upward moves, logit
+   exits by destination;
+3. title evaluation (``titles``);
+4. grade steps within bands, then appointment to free posts within caps
+   (``posts``);
+5. recruitment (``recruitment``, ``programmes``): vacancies counted by the
+   model, bureaus place programme participants and set quotas; special posts,
+   programme places and open quotas are filled;
+6. pay: income of everyone in post and the cost of each lever by payer (``pay``);
+7. training: skill growth and its cost (``training``);
+8. flexible inflows in FTE and their cost (``flexible``);
+9. record every metric per county x field (``metrics``).
+
+Units: people are persons (headcount), posts are posts, money is yuan (costs
+per year; incomes per month), time is years, skill is a z-score.  The record
+``raw[metric, cell, t]`` has ``t = 0`` for the initial state (flows 0) and
+``t = 1..years`` for the end of each simulated year; ``cell = county x 5 +
+field`` in the county table's row order.
+
+Randomness: every draw is keyed by (replication seed, year, purpose) and,
+for decisions of individuals, by the person's id (``rng``), so results do not
+depend on array order and scenarios share random numbers person by person.
+
+Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
+the stay/leave behaviour with a constant yearly hazard (no term ends or
+upward moves), ``retirement=False`` and ``recruitment=False`` switch those
+processes off.  They exist for known-answer tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+from scipy import special
+
+from . import behaviour, flexible, pay, posts, programmes, recruitment, rng, titles, training
+from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment
+from .metrics import COST_LEVERS, RAW, RAW_INDEX
+from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
+from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authorized_posts, geography_from_table,
+                         initial_staff)
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Run options that are not policy: bureau execution mode and test hooks."""
+
+    bureau_mode: str = "auto"              # "agents" (mesa AgentSet.do), "batch" (same rules, all counties at once),
+    #                                        or "auto": agents up to AGENT_LOOP_MAX_COUNTIES counties, batch above
+    fixed_exit_hazard: float | None = None  # test hook: constant exit hazard instead of behaviour
+    retirement: bool = True                 # test hook
+    recruitment: bool = True                # test hook
+
+    def __post_init__(self):
+        if self.bureau_mode not in ("auto", "agents", "batch"):
+            raise ValueError(f"bureau_mode: {self.bureau_mode!r} (allowed: auto, agents, batch)")
+        if self.fixed_exit_hazard is not None and not 0.0 <= self.fixed_exit_hazard <= 1.0:
+            raise ValueError("fixed_exit_hazard: must be in [0, 1]")
+
+
+AGENT_LOOP_MAX_COUNTIES = 400  # above this, "auto" applies the bureau rules in batch (same results, less Python overhead)
+
+
+class _Ctx:
+    """Per-unit lookups and this year's per-unit context for the behaviour step."""
+
+
+class TalentModel(mesa.Model):
+    """One replication of one scenario on one county table (see the module docstring)."""
+
+    def __init__(self, scenario, table=None, *, seed: int, years: int | None = None,
+                 geography: Geography | None = None, programme_base_rf: np.ndarray | None = None,
+                 options: ModelOptions | None = None):
+        super().__init__(seed=int(seed))
+        self.p: Params = as_params(scenario)
+        if geography is None:
+            if table is None:
+                raise ValueError("TalentModel needs a county table or a Geography")
+            geography = geography_from_table(table)
+        self.geo = geography
+        self.seed = int(seed)
+        self.years = self.p.years if years is None else int(years)
+        if self.years < 1:
+            raise ValueError("years: must be at least 1")
+        self.options = options or ModelOptions()
+        geo, p = self.geo, self.p
+        self.n_counties, self.n_units, self.n_cells = geo.n_counties, geo.n_units, geo.n_cells
+        u_county, u_field, u_tier, u_region, u_hard, u_remote = geo.unit_arrays()
+        self.ctx = _Ctx()
+        self.ctx.unit_county, self.ctx.unit_field, self.ctx.unit_tier = u_county, u_field, u_tier
+        self.ctx.unit_region, self.ctx.unit_hardship, self.ctx.unit_remote = u_region, u_hard, u_remote
+        self.cell_region = geo.region[np.arange(self.n_cells) // NF]
+
+        if programme_base_rf is None:
+            programme_base_rf = np.zeros((3, NF))
+            np.add.at(programme_base_rf, geo.region, geo.demand[:, :, TOWNSHIP])
+        base_pf = programmes.programme_base(programme_base_rf, p)
+        rates = programmes.entitlement_rates(p, geo.region, geo.demand[:, :, TOWNSHIP], base_pf)
+        self.inst = Institutions.create(authorized_posts(p, geo), rates)
+        # the initial state: pre-policy caps (no uplift), no special or directed posts
+        self.inst.senior_cap[...] = np.floor(self.inst.authorized * p.senior_cap.T + 1e-9)
+        self.inst.inter_cap[...] = np.floor(self.inst.authorized * p.intermediate_cap.T + 1e-9)
+
+        self.staff = initial_staff(p, geo, self.seed)
+        for i in range(self.n_counties):
+            CountyBureau(self, i)
+        self.bureaus = self.agents_by_type[CountyBureau]
+
+        self.raw = np.zeros((len(RAW), self.n_cells, self.years + 1))
+        self._staff_end = self._cells(self._per_unit())
+        self._record_stocks(0, staff_start=self._staff_end)
+
+    # ------------------------------------------------------------------ helpers
+    def _per_unit(self, mask=None, weights=None) -> np.ndarray:
+        """Per-unit head count (of ``mask`` if given) or sum of ``weights``."""
+        unit = self.staff.unit
+        nu = self.n_units
+        if weights is not None:
+            w = weights if mask is None else np.where(mask, weights, 0.0)
+            return np.bincount(unit, weights=w, minlength=nu)
+        if mask is None:
+            return np.bincount(unit, minlength=nu).astype(float)
+        return np.bincount(unit * 2 + mask, minlength=2 * nu)[1::2].astype(float)
+
+    def _cells(self, per_unit: np.ndarray) -> np.ndarray:
+        return per_unit.reshape(self.n_cells, NT).sum(axis=1)
+
+    def _rec(self, name: str, t: int, cells: np.ndarray) -> None:
+        self.raw[RAW_INDEX[name], :, t] += cells
+
+    @property
+    def bureau_mode(self) -> str:
+        """How bureau decisions run in this model: "agents" or "batch"."""
+        mode = self.options.bureau_mode
+        if mode == "auto":
+            return "agents" if self.n_counties <= AGENT_LOOP_MAX_COUNTIES else "batch"
+        return mode
+
+    def _bureaus(self, method: str) -> None:
+        if self.bureau_mode == "agents":
+            self.bureaus.do(method)
+        elif method == "plan_posts":
+            plan_posts(self.p, self.inst)
+        else:
+            plan_recruitment(self.p, self.inst)
+
+    def _flat(self, arr: np.ndarray) -> np.ndarray:
+        return arr.reshape(self.n_units)
+
+    def _allowance(self, t: int) -> np.ndarray:
+        return pay.hardship_allowance_now(self.p, self.ctx.unit_hardship, t)
+
+    # ------------------------------------------------------------------ the year
+    def start_year(self, t: int) -> np.ndarray:
+        """Steps 0-1 of year ``t`` and the behaviour context; returns staff per cell at the start of the year.
+
+        Split out of ``step`` so calibration can evaluate the year-1 decision
+        exactly as the model makes it.
+        """
+        p, s, ctx, opt = self.p, self.staff, self.ctx, self.options
+        staff_start = self._staff_end.copy()
+
+        # 0. ageing and the bureaus' post plan
+        s.age += 1
+        s.served += 1
+        s.at_title += 1
+        s.at_grade += 1
+        s.obligation[s.in_term] -= 1
+        self._bureaus("plan_posts")
+        self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
+
+        # 1. retirement (marked here; removed with the year's other leavers in one compaction)
+        if opt.retirement:
+            self.retiring = s.age >= p.retirement_age
+        else:
+            self.retiring = np.zeros(len(s), dtype=bool)
+
+        # context of the stay/leave decision (retirees excluded); the post table of the
+        # end of last year, less the retirees
+        ctx.allowance = self._allowance(t)
+        tab = self._tab_end - posts.state_table(s, self.n_units, np.flatnonzero(self.retiring))
+        ctx.free_i, ctx.free_s, ctx.wait_i, ctx.wait_s = posts.free_and_waiting(
+            tab, self._flat(self.inst.senior_cap), self._flat(self.inst.inter_cap), self._flat(self.inst.directed_total))
+        behaviour.prepare(p, ctx)
+        return staff_start
+
+    def step(self) -> None:
+        t = self.steps
+        if t > self.years:
+            raise RuntimeError(f"the model was built for {self.years} years")
+        p, ctx, opt = self.p, self.ctx, self.options
+        seed = self.seed
+        staff_start = self.start_year(t)
+        s = self.staff
+
+        # 2. stay or leave
+        code, ended = behaviour.decide_exits(p, s, ctx, seed, t, opt.fixed_exit_hazard, retiring=self.retiring)
+        gone = code > 0
+        if len(ended):
+            key = s.unit[ended].astype(np.int64) * NP + s.programme[ended]
+            reached = np.bincount(key, minlength=self.n_units * NP).reshape(self.n_units, NP)
+            left_ = ended[code[ended] == behaviour.EXIT_CODES["term_end"]]
+            key = s.unit[left_].astype(np.int64) * NP + s.programme[left_]
+            left = np.bincount(key, minlength=self.n_units * NP).reshape(self.n_units, NP)
+            for j, name in enumerate(PROGRAMMES):
+                self._rec(f"term_end_reached_{name}", t, self._cells(reached[:, j].astype(float)))
+                self._rec(f"exits_term_end_{name}", t, self._cells(left[:, j].astype(float)))
+        nr = len(behaviour.EXIT_CODES) + 1
+        by_reason = np.bincount(s.unit * nr + code, minlength=self.n_units * nr).reshape(self.n_units, nr)
+        for reason, k in behaviour.EXIT_CODES.items():
+            self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
+        tab = self._tab_end - posts.state_table(s, self.n_units, np.flatnonzero(gone))   # posts after exits
+        s.keep(~gone)
+
+        # 3. titles
+        passed = titles.evaluate(p, s, ctx.unit_tier, seed, t)
+        for k in ("intermediate", "senior", "directed", "exceptional"):
+            if len(passed[k]):
+                self._rec(f"titles_passed_{k}", t, self._cells(np.bincount(s.unit[passed[k]], minlength=self.n_units)))
+
+        # 4. appointment
+        posts.grade_steps(s)
+        app = posts.appoint(p, s, self.n_units, self._flat(self.inst.senior_cap), self._flat(self.inst.inter_cap),
+                            self._flat(self.inst.directed_total), seed, t, tab=tab)
+        # people per unit inside unit totals and in special posts, after the appointments
+        special_u = (tab[:, :, 1].sum(axis=(1, 2, 3)) - np.bincount(s.unit[app["left_special"]], minlength=self.n_units))
+        in_total_u = tab.sum(axis=(1, 2, 3, 4)) - special_u
+        for k, name in (("intermediate", "promotions_intermediate"), ("senior", "promotions_senior"),
+                        ("directed", "promotions_directed_senior"), ("blocked", "appointments_blocked_by_caps")):
+            if len(app[k]):
+                self._rec(name, t, self._cells(np.bincount(s.unit[app[k]], minlength=self.n_units)))
+
+        # 5. recruitment
+        if opt.recruitment:
+            self._recruit(t, special_u.astype(float), in_total_u.astype(float))
+
+        # 6. pay
+        costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance)
+        # 7. training
+        training.train(p, self.staff)
+        # 8. flexible inflows (per county x field, from year-end staff)
+        tab = posts.state_table(self.staff, self.n_units)
+        staff_cells = self._cells(tab.sum(axis=(1, 2, 3, 4)).astype(float))
+        fte = flexible.fte(p, self.n_counties, staff_cells.reshape(self.n_counties, NF))
+        # 9. record
+        self._record_costs(t, costs, staff_cells, fte)
+        self._record_stocks(t, staff_start=staff_start, tab=tab)
+
+    def _recruit(self, t: int, special_u: np.ndarray, filled_u: np.ndarray) -> None:
+        p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
+        inst.vacancies[...] = np.maximum(self._flat(inst.authorized) - filled_u, 0).reshape(inst.vacancies.shape)
+        self._bureaus("plan_recruitment")
+        new = []
+        # programme participants (township units), every programme at once
+        placed = inst.prog_placed  # [C, P, F]
+        self._rec("programme_places", t, (placed + inst.prog_unfilled).sum(axis=1).reshape(-1))
+        self._rec("programme_places_unfilled", t, inst.prog_unfilled.sum(axis=1).reshape(-1))
+        if placed.any():
+            counts = np.zeros((self.n_counties, NF, NT, NP))
+            counts[:, :, TOWNSHIP, :] = placed.transpose(0, 2, 1)
+            pair, rank = recruitment.expand_units(counts.reshape(-1))          # pair = unit x P + programme
+            unit, prog = (pair // NP).astype(np.int32), (pair % NP).astype(np.int8)
+            channel = CH_PROGRAMME0 + prog
+            pid = rng.recruit_ids(t, unit, channel, rank)
+            u = np.clip(rng.person_uniforms(seed, t, rng.RECRUIT_SKILL, pid), 1e-12, 1 - 1e-12)
+            skill = p.prog_recruit_skill[prog] + p.skill_sd * special.ndtri(u)
+            cols = recruitment.new_people(p, t, seed, unit, rank, channel, skill=skill, grade=13,
+                                          contract=np.ones(len(unit), dtype=bool), unit_tier=ctx.unit_tier,
+                                          unit_remote=ctx.unit_remote, programme=prog,
+                                          obligation=p.prog_term[prog].astype(np.int8), pid=pid)
+            by = np.bincount(unit.astype(np.int64) * NP + prog, minlength=self.n_units * NP).reshape(self.n_units, NP)
+            for j, name in enumerate(PROGRAMMES):
+                self._rec(f"recruits_{name}", t, self._cells(by[:, j].astype(float)))
+            new.append(cols)
+        # open recruitment
+        quota = self._flat(inst.quota)
+        a = recruitment.applicants_per_post(p, 13, ctx.unit_field, ctx.unit_tier, ctx.unit_hardship,
+                                            ctx.unit_remote, ctx.allowance)
+        u = rng.person_uniforms(seed, t, rng.RECRUIT_FILL, np.arange(self.n_units, dtype=np.uint64))
+        filled = recruitment.fill(u, quota, a)
+        self._rec("recruitment_quota", t, self._cells(quota))
+        self._rec("applicants", t, self._cells(quota * a))
+        if filled.any():
+            unit, rank = recruitment.expand_units(filled)
+            cols = recruitment.new_people(p, t, seed, unit, rank, CH_OPEN, skill=None, grade=13, contract=None,
+                                          unit_tier=ctx.unit_tier, unit_remote=ctx.unit_remote)
+            self._rec("recruits_open", t, self._cells(filled.astype(float)))
+            self._rec("open_recruit_skill_sum", t,
+                      self._cells(np.bincount(unit, weights=cols["skill"].astype(float), minlength=self.n_units)))
+            new.append(cols)
+        # special posts (township), outside unit totals
+        vacant_special = np.maximum(self._flat(inst.special_stock) - special_u, 0)
+        if vacant_special.any():
+            a_s = recruitment.applicants_per_post(p, p.special_post_grade, ctx.unit_field, ctx.unit_tier,
+                                                  ctx.unit_hardship, ctx.unit_remote, ctx.allowance)
+            us = rng.person_uniforms(seed, t, rng.SPECIAL_FILL, np.arange(self.n_units, dtype=np.uint64))
+            filled_s = recruitment.fill(us, vacant_special, a_s)
+            if filled_s.any():
+                unit, rank = recruitment.expand_units(filled_s)
+                cols = recruitment.new_people(p, t, seed, unit, rank, CH_SPECIAL, skill=None, grade=p.special_post_grade,
+                                              contract=np.zeros(len(unit), dtype=bool), unit_tier=ctx.unit_tier,
+                                              unit_remote=ctx.unit_remote)
+                self._rec("recruits_special_post", t, self._cells(filled_s.astype(float)))
+                new.append(cols)
+        if new:
+            merged = {k: np.concatenate([c[k] for c in new]) for k in new[0]}
+            s.extend(merged)
+
+    # ------------------------------------------------------------------ recording
+    def _record_costs(self, t, costs, staff_cells, fte) -> None:
+        p = self.p
+        cells = {k: self._cells(costs[k]) for k in ("base_pay", "performance_pay", "hardship_allowance", "township_subsidy")}
+        prog_cp = costs["programme"].reshape(self.n_cells, NT, NP).sum(axis=1)  # [cells, P]
+        cells["programme_subsidy"] = prog_cp.sum(axis=1)
+        for j, name in enumerate(PROGRAMMES):
+            self._rec(f"cost_programme_{name}_yuan", t, prog_cp[:, j])
+        cells["training"] = staff_cells * (p.training_hours * p.training_cost_per_hour)
+        fte_total = fte["secondment"] + fte["expert"] + fte["rural_service"]
+        cells["flexible"] = fte_total.reshape(-1) * p.flexible_cost_per_fte
+        total = np.zeros(self.n_cells)
+        for lever in COST_LEVERS:
+            self._rec(f"cost_{lever}_yuan", t, cells[lever])
+            total += cells[lever]
+        self._rec("cost_yuan", t, total)
+        self._rec("cost_incentives_yuan", t, total - cells["base_pay"] - cells["performance_pay"])
+        general = total - cells["programme_subsidy"]
+        shares = p.payer_shares[self.cell_region]  # [cells, 3]
+        for k, payer in enumerate(PAYERS):
+            by_prog = prog_cp[:, p.prog_payer == k].sum(axis=1)
+            self._rec(f"cost_payer_{payer}_yuan", t, general * shares[:, k] + by_prog)
+        income = (cells["base_pay"] + cells["performance_pay"] + cells["hardship_allowance"]
+                  + cells["township_subsidy"] + cells["programme_subsidy"]) / 12.0
+        self._rec("income_sum", t, income)
+        self._rec("training_hours", t, staff_cells * p.training_hours)
+        self._rec("flexible_secondment_fte", t, fte["secondment"].reshape(-1))
+        self._rec("flexible_expert_fte", t, fte["expert"].reshape(-1))
+        self._rec("flexible_rural_service_fte", t, fte["rural_service"].reshape(-1))
+        self._rec("flexible_fte", t, fte_total.reshape(-1))
+
+    def _record_stocks(self, t: int, staff_start: np.ndarray, tab: np.ndarray | None = None) -> None:
+        s, inst = self.staff, self.inst
+        nu = self.n_units
+        if tab is None:
+            tab = posts.state_table(s, nu)
+        self._tab_end = tab
+        tab = tab.astype(float)                       # unit, post, kind, title, directed
+        cells = self._cells
+        staff_u = tab.sum(axis=(1, 2, 3, 4))
+        self._staff_end = cells(staff_u)
+        self._rec("staff", t, cells(staff_u))
+        self._rec("staff_start", t, staff_start)
+        self._rec("demand", t, self.geo.demand.reshape(-1, NT).sum(axis=1))
+        auth = self._flat(inst.authorized)
+        self._rec("authorized_posts", t, cells(auth))
+        in_total = staff_u - tab[:, :, 1].sum(axis=(1, 2, 3))
+        self._rec("vacancies", t, cells(np.maximum(auth - in_total, 0)))
+        self._rec("special_posts", t, cells(self._flat(inst.special_stock)))
+        self._rec("special_posts_filled", t, cells(tab[:, :, 1].sum(axis=(1, 2, 3))))
+        self._rec("directed_posts", t, cells(self._flat(inst.directed_total)))
+        self._rec("directed_posts_filled", t, cells(tab[:, :, 2].sum(axis=(1, 2, 3))))
+        self._rec("senior_cap_posts", t, cells(self._flat(inst.senior_cap)))
+        self._rec("intermediate_cap_posts", t, cells(self._flat(inst.inter_cap)))
+        self._rec("senior_posts_regular", t, cells(tab[:, 2, 0].sum(axis=(1, 2))))
+        self._rec("intermediate_posts_regular", t, cells(tab[:, 1, 0].sum(axis=(1, 2))))
+        self._rec("senior_titles", t, cells(tab[:, :, :, 2].sum(axis=(1, 2, 3))))
+        self._rec("intermediate_titles", t, cells(tab[:, :, :, 1].sum(axis=(1, 2, 3))))
+        self._rec("directed_titles", t, cells(tab[:, :, :, 2, 1].sum(axis=(1, 2))))
+        self._rec("senior_posts", t, cells(tab[:, 2].sum(axis=(1, 2, 3))))
+        flags = np.bincount(s.unit * 4 + s.contract * 2 + s.in_term, minlength=4 * nu).reshape(nu, 2, 2)
+        self._rec("obligated_staff", t, cells(flags[:, :, 1].sum(axis=1).astype(float)))
+        self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
+        self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
+        self._rec("skill_sum", t, cells(np.bincount(s.unit, weights=s.skill.astype(float), minlength=nu)))
+        recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
+        exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in
+                    ("retirement", "city", "other_sector", "upward", "breach", "term_end"))
+        self.raw[RAW_INDEX["recruits"], :, t] = recruits
+        self.raw[RAW_INDEX["exits"], :, t] = exits
+        if t == 0:
+            cost = pay.yearly_costs(self.p, s, nu, self.ctx.unit_tier, self._allowance(0))
+            income = sum(cells(cost[k]) for k in ("base_pay", "performance_pay", "hardship_allowance", "township_subsidy"))
+            income = income + self._cells(cost["programme"].sum(axis=1))
+            self._rec("income_sum", 0, income / 12.0)
+
+    # ------------------------------------------------------------------ running
+    def run(self) -> np.ndarray:
+        """Run every year; returns the raw record ``[len(RAW), cells, years + 1]``."""
+        while self.steps < self.years:
+            self.step()
+        return self.raw
+
+    def unit_state(self) -> dict[str, np.ndarray]:
+        """Per-unit counts used by invariant tests: caps and holders of capped/outside posts."""
+        s = self.staff
+        regular = s.kind == 0
+        return {
+            "senior_cap": self._flat(self.inst.senior_cap).copy(),
+            "inter_cap": self._flat(self.inst.inter_cap).copy(),
+            "directed_total": self._flat(self.inst.directed_total).copy(),
+            "special_stock": self._flat(self.inst.special_stock).copy(),
+            "authorized": self._flat(self.inst.authorized).copy(),
+            "senior_regular": self._per_unit(regular & (s.post == 2)),
+            "inter_regular": self._per_unit(regular & (s.post == 1)),
+            "directed_filled": self._per_unit(s.kind == 2),
+            "special_filled": self._per_unit(s.kind == 1),
+            "in_total": self._per_unit(s.kind != 1),
+        }

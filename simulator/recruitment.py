@@ -1,0 +1,155 @@
+"""Recruitment (57号 §7, §8): vacancies, quotas, applicant pools, fill, recruit skill; new people.
+
+Per unit (county x field x tier), after exits and programme placements:
+
+* ``vacancies = max(0, authorized posts - staff in regular and directed posts)``
+  (special-post holders are outside unit totals);
+* the bureau's open-recruitment **quota** is ``quota_share x vacancies``,
+  fractions carried to the next year (``plan_quota``);
+* **applicants per quota post** ``A = applicants_per_vacancy[field] x
+  attractiveness x (1 + hardship_tilt x hardship class) x threshold factor``,
+  where attractiveness = ``exp(b x (value of the entry post - value of a
+  reference post))``: the entry post (grade 13) is valued with the same terms
+  as ``behaviour`` (pay with every allowance and subsidy, county vs township,
+  hardship class, share of recruits in 编制, training); the reference is a
+  class-0 township post paying base + performance only with the same 编制
+  share and no training (assumption), so ``applicants_per_vacancy`` is the
+  pool at threshold 0 in a class-0 township with no incentives, as the schema
+  says.  Threshold factor = ``P(skill >= threshold) / P(skill >= 0)`` for
+  applicants' skill ~ N(recruit_skill_mean, skill_sd): relaxing the
+  threshold enlarges the qualified pool;
+* each quota post is **filled** when it draws at least one qualified
+  applicant: fill probability ``1 - exp(-A)`` (Poisson applicants per post),
+  filled posts ~ Binomial(quota, 1 - exp(-A)) (``fill_rate`` = filled / quota);
+* recruits' **skill** ~ N(recruit_skill_mean, skill_sd) truncated below at
+  ``entry_threshold``: a lower threshold lowers the mean recruit skill;
+* special posts vacant in a township unit are filled the same way
+  (applicants valued at the special post's grade), at ``special_post_grade``.
+
+Recruits enter aged ``entry_age`` + U(0, 3) (assumption), junior title and
+grade 13 (special posts: their grade and the title of its level), on a
+contract with probability ``recruitment.contract_share[tier]`` (special posts
+and programme participants: see ``programmes``), in a remote township with
+probability = the county's remoteness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from . import rng
+from .params import COUNTY, NT, Params, TOWNSHIP
+from .population import CH_OPEN, CH_SPECIAL, Staff, level_of_grade
+
+
+def plan_quota(p: Params, vacancies: np.ndarray, carry: np.ndarray, out_quota: np.ndarray) -> None:
+    """Bureau rule: quota = quota_share x vacancies, fractions carried (arrays [..., F, T])."""
+    carry += p.quota_share * vacancies
+    q = np.minimum(np.floor(carry + 1e-9), vacancies)
+    carry -= q
+    np.minimum(carry, 1.0, out=carry)
+    out_quota[...] = q
+
+
+def threshold_factor(p: Params) -> float:
+    """Qualified applicants relative to threshold 0: P(skill >= threshold) / P(skill >= 0)."""
+    mu, sd = p.recruit_skill_mean, p.skill_sd
+    return float(special.ndtr((mu - p.entry_threshold) / sd) / special.ndtr(mu / sd))
+
+
+def entry_value(p: Params, grade: int, tier: np.ndarray, hardship: np.ndarray, remoteness: np.ndarray,
+                allowance: np.ndarray) -> np.ndarray:
+    """Monthly value (yuan-equivalent) of an entry post of ``grade`` in each unit, per ``behaviour``'s terms."""
+    base = p.base_by_grade[grade - 1]
+    pay = base * (1.0 + p.performance_share + np.where(tier == TOWNSHIP, p.performance_tilt_township, 0.0))
+    pay = pay + allowance
+    if p.township_subsidy:
+        pay = pay + np.where(tier == TOWNSHIP, p.township_subsidy_by_band[0] + p.township_subsidy_remote_extra * remoteness, 0.0)
+    train = min(1.0, p.training_hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
+    bianzhi = 1.0 - p.recruit_contract_share[tier]
+    return (pay + p.wtp_county * (tier == COUNTY) - p.wtp_hardship * hardship
+            + p.wtp_public * bianzhi + p.wtp_training * train)
+
+
+def reference_value(p: Params, tier: np.ndarray) -> np.ndarray:
+    """Value of the reference post: class-0 township, base + performance, no incentives."""
+    base = p.base_by_grade[12]
+    return base * (1.0 + p.performance_share) + p.wtp_public * (1.0 - p.recruit_contract_share[TOWNSHIP]) + 0.0 * tier
+
+
+def applicants_per_post(p: Params, grade: int, unit_field, unit_tier, unit_hardship, unit_remote, unit_allowance) -> np.ndarray:
+    """Expected qualified applicants per quota post in each unit (``A`` in the module docstring)."""
+    b = p.income_coef / 1000.0
+    attract = np.exp(b * (entry_value(p, grade, unit_tier, unit_hardship, unit_remote, unit_allowance)
+                          - reference_value(p, unit_tier)))
+    return (p.applicants_per_vacancy[unit_field] * attract * (1.0 + p.hardship_tilt * unit_hardship)
+            * threshold_factor(p))
+
+
+def recruit_skill(p: Params, u: np.ndarray) -> np.ndarray:
+    """Skill of open-market recruits: N(mean, sd) truncated below at the entry threshold (inverse CDF of ``u``)."""
+    mu, sd = p.recruit_skill_mean, p.skill_sd
+    lo = special.ndtr((p.entry_threshold - mu) / sd)
+    return mu + sd * special.ndtri(np.clip(lo + u * (1.0 - lo), 1e-12, 1 - 1e-12))
+
+
+def expand_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unit of each new person, rank within its unit) for ``counts[unit]`` new people."""
+    counts = counts.astype(np.int64)
+    unit = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    start = np.cumsum(counts) - counts
+    rank = np.arange(len(unit), dtype=np.int64) - np.repeat(start, counts)
+    return unit, rank
+
+
+def new_people(p: Params, year: int, seed: int, unit: np.ndarray, rank: np.ndarray, channel, *,
+               skill: np.ndarray | None, grade: int, contract: np.ndarray | None, unit_tier, unit_remote,
+               programme: np.ndarray | None = None, obligation: np.ndarray | None = None,
+               pid: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Columns of new recruits (``channel`` one value or one per recruit)."""
+    n = len(unit)
+    cols = Staff.empty_columns(n)
+    if pid is None:
+        pid = rng.recruit_ids(year, unit, channel, rank)
+    cols["pid"] = pid
+    cols["unit"] = unit
+    cols["age"] = p.entry_age + 3.0 * rng.person_uniforms(seed, year, rng.RECRUIT_AGE, pid)
+    tier = unit_tier[unit]
+    if skill is None:
+        skill = recruit_skill(p, rng.person_uniforms(seed, year, rng.RECRUIT_SKILL, pid))
+    cols["skill"] = skill
+    if contract is None:
+        contract = rng.person_uniforms(seed, year, rng.RECRUIT_CONTRACT, pid) < p.recruit_contract_share[tier]
+    cols["contract"] = contract
+    cols["remote"] = (tier == TOWNSHIP) & (rng.person_uniforms(seed, year, rng.RECRUIT_REMOTE, pid) < unit_remote[unit])
+    level = int(level_of_grade(np.array([grade]))[0])
+    cols["grade"][:] = grade
+    cols["post"][:] = level
+    cols["title"][:] = level
+    cols["kind"] = (np.asarray(channel) == CH_SPECIAL).astype(np.int8) * np.ones(n, dtype=np.int8)
+    cols["channel"][:] = channel
+    cols["programme"][:] = -1 if programme is None else programme
+    if obligation is not None:
+        cols["obligation"] = obligation
+        cols["in_term"] = obligation > 0
+    return cols
+
+
+def fill(u: np.ndarray, quota: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Filled posts per unit ~ Binomial(quota, 1 - exp(-A)), by inverse CDF of one uniform per unit.
+
+    ``u`` comes from ``rng.person_uniforms`` keyed by the unit index, so a unit's
+    draw does not depend on other units (common random numbers across scenarios).
+    """
+    prob = np.clip(-np.expm1(-np.maximum(a, 0.0)), 0.0, 1.0)
+    q = quota.astype(np.int64)
+    out = np.zeros(len(q), dtype=np.int64)
+    has = q > 0
+    if has.any():
+        out[has] = np.rint(stats.binom.ppf(u[has], q[has], prob[has])).astype(np.int64)
+    return np.clip(out, 0, q)
+
+
+__all__ = ["plan_quota", "applicants_per_post", "recruit_skill", "fill", "new_people", "expand_units",
+           "threshold_factor", "CH_OPEN", "CH_SPECIAL", "NT"]

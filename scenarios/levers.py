@@ -19,16 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from .schema import FIELDS
+from .schema import FIELDS, PROGRAMMES
 
 LEVERS: dict[str, str] = {
-    "special_posts": "township special posts (特设岗位) created, outside unit totals and ratio caps, up to grade 8; unit: posts",
-    "programme_places": "service-term programme recruits per year into the county and field; unit: places/year",
-    "senior_posts": "additional senior posts (grades 1-7) within the ratio cap; unit: posts",
-    "intermediate_posts": "additional intermediate posts (grades 8-10) within the ratio cap; unit: posts",
-    "directed_senior_posts": "directed senior posts (定向评价、定向使用) under the province's total control; unit: posts",
-    "township_subsidy": "township work subsidy money on top of the scenario's; unit: yuan/year",
-    "hardship_topup": "hardship-allowance top-up money on top of the scenario's; unit: yuan/year",
+    "special_post": "township special posts (特设岗位) created now, outside unit totals and ratio caps, up to grade 8; unit: posts",
+    **{f"place_{p}": f"recruits placed now under the {p} service-term programme, with its obligation; unit: recruits"
+       for p in PROGRAMMES},
+    "senior_post": "additional senior posts (grades 1-7) within the ratio cap; unit: posts",
+    "intermediate_post": "additional intermediate posts (grades 8-10) within the ratio cap; unit: posts",
+    "directed_senior_post": "directed senior posts (定向评价、定向使用) under the province's total control; unit: posts",
+    "township_subsidy": "township work subsidy on top of the scenario's, for township staff; unit: yuan/month per person",
+    "hardship_topup": "hardship-allowance top-up on top of the scenario's, for all staff of a hardship county; unit: yuan/month per person",
 }
 
 ALLOCATION_COLUMNS = ["county_id", "province", "field", "lever", "quantity", "cost_yuan"]

@@ -92,6 +92,12 @@ class SerialExecutor(_Base):
             yield i, fn(item)
 
 
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the main process's to handle (it cancels the pool), not the workers'."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ProcessExecutor(_Base):
     """A pool of ``workers`` local processes (spawn start method, passed to the pool only)."""
 
@@ -102,8 +108,8 @@ class ProcessExecutor(_Base):
         # Submit at most this many items ahead, so a study of 10^5 points does not
         # queue 10^5 pickled tasks at once and an interruption loses little.
         self.max_in_flight = max_in_flight if max_in_flight is not None else 4 * self.workers
-        self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_ignore_sigint)
 
     def iter_completed(self, fn, items):
         items = list(items)

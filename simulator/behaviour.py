@@ -41,6 +41,16 @@ income coefficient, ``utility = b x WTP``.
   field, including the fixed attributes of the outside option (city location,
   no 编制); it is calibrated (``simulator.calibrate_intercepts``) so that the
   baseline's year-1 non-retirement exit rate equals ``exit_rate_target``.
+  Hence ``wtp_city_vs_township`` has no separate effect: it is the same for
+  everyone and lives inside ``alpha_f`` (the county/township difference is
+  ``WTP_county``).
+
+Speed: the model evaluates the formula through ``leave_logits`` (the
+(unit, grade) part tabulated once a year by ``prepare``, person-level terms
+added in cache-sized chunks), and ``decide_exits`` computes it only for
+people whose uniform draw lies below an upper bound of their unit's leave
+probability (``leave_logit_bound``).  Both give exactly the decisions of the
+formula applied to everyone (tested).
 
 Leavers' destinations: obligated leavers are ``breach``; others go to a
 ``city`` post with probability ``city_share_of_exits``, otherwise to
@@ -174,6 +184,8 @@ def expected_wait(p: Params, staff, ctx) -> np.ndarray:
     return w
 
 
+LOGIT_COLUMNS = ("unit", "grade", "contract", "skill", "title", "post", "at_title", "served", "directed",
+                 "in_term", "obligation", "programme", "remote")  # what the fast path reads
 CHUNK = 1 << 15  # professionals per chunk in the fast path (temporaries stay in cache)
 
 
@@ -291,7 +303,7 @@ def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: floa
         # only people whose uniform is below an upper bound of their unit's leave probability can leave:
         # compute the logit for them alone (same decisions as computing it for everyone)
         cand = np.flatnonzero(~decided & (u < special.expit(leave_logit_bound(p, ctx))[staff.unit]))
-        v = leave_logits(p, staff.subset(cand), ctx)
+        v = leave_logits(p, staff.subset(cand, LOGIT_COLUMNS), ctx)
         leave = cand[u[cand] < special.expit(v)]
     else:
         prob = special.expit(leave_logits(p, staff, ctx))

@@ -66,10 +66,16 @@ class Institutions:
         return Institutions(**{k: getattr(self, k)[i] for k in self.__dataclass_fields__})
 
 
-def plan_posts(p: Params, s: Institutions) -> None:
-    """Caps, directed-post total and special posts for the year (one county's rows or all)."""
-    posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
-    posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)
+def plan_posts(p: Params, s: Institutions, first_year: bool = True) -> None:
+    """Caps, directed-post total and special posts for the year (one county's rows or all).
+
+    The cap plan depends only on the authorized posts and the scenario, both
+    fixed during a run, so it is made in the first year and kept.
+    """
+    if first_year:
+        posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
+    if p.special_posts_per_county.any():
+        posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)
 
 
 def plan_recruitment(p: Params, s: Institutions) -> None:
@@ -95,7 +101,7 @@ class CountyBureau(mesa.Agent):
         self.state = model.inst.row(index)
 
     def plan_posts(self) -> None:
-        plan_posts(self.model.p, self.state)
+        plan_posts(self.model.p, self.state, first_year=self.model.steps <= 1)
 
     def plan_recruitment(self) -> None:
         plan_recruitment(self.model.p, self.state)

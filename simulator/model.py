@@ -7,9 +7,13 @@ Agents and state
   (authorized posts, cap counts, directed and special posts, carried
   fractions of quotas and programme places) and take the institutional
   decisions (``plan_posts``, ``plan_recruitment``), called with
-  ``model.agents.do``.  In ``ModelOptions(bureau_mode="batch")`` the model
-  applies the same rule functions to all counties at once instead (identical
-  results, faster for the national table).
+  ``model.agents.do``.  A Python call per bureau costs about 30-60
+  microseconds a year, which is 10-20 % of a province-sized run and more for
+  the national table, so with more than ``AGENT_LOOP_MAX_COUNTIES`` counties
+  (``bureau_mode="auto"``, the default) the bureaus keep their state and
+  rules but the model applies the very same rule functions to all bureaus'
+  rows at once (``bureau_mode="batch"``); results are identical either way
+  (tested).
 * Professionals are positions in the arrays of ``population.Staff`` (field,
   county, tier, grade, title, age, years served, years at title and grade,
   skill, contract, obligation, programme, entry channel, remote township).
@@ -18,10 +22,13 @@ Agents and state
 Step order (one step = one calendar year; ``year = start_year + t``)
 --------------------------------------------------------------------
 0. ageing (age, years served, years at title/grade +1; obligation -1) and the
-   bureaus' post plan (caps with uplift, directed-post total, new special posts);
-1. retirement at ``population.retirement_age``;
+   bureaus' post plan (caps with uplift and the directed-post total, planned
+   in year 1 and kept since their inputs do not change; new special posts);
+1. retirement at ``population.retirement_age`` (marked; removed together
+   with the other leavers after step 2);
 2. stay or leave (``behaviour``): programme term ends, upward moves, logit
-   exits by destination;
+   exits by destination; the context (free posts, people waiting) excludes
+   this year's retirees;
 3. title evaluation (``titles``);
 4. grade steps within bands, then appointment to free posts within caps
    (``posts``);
@@ -82,7 +89,7 @@ class ModelOptions:
             raise ValueError("fixed_exit_hazard: must be in [0, 1]")
 
 
-AGENT_LOOP_MAX_COUNTIES = 400  # above this, "auto" applies the bureau rules in batch (same results, less Python overhead)
+AGENT_LOOP_MAX_COUNTIES = 100  # above this, "auto" applies the bureau rules in batch (same results, less Python overhead)
 
 
 class _Ctx:
@@ -164,7 +171,7 @@ class TalentModel(mesa.Model):
         if self.bureau_mode == "agents":
             self.bureaus.do(method)
         elif method == "plan_posts":
-            plan_posts(self.p, self.inst)
+            plan_posts(self.p, self.inst, first_year=self.steps <= 1)
         else:
             plan_recruitment(self.p, self.inst)
 
@@ -300,8 +307,7 @@ class TalentModel(mesa.Model):
         quota = self._flat(inst.quota)
         a = recruitment.applicants_per_post(p, 13, ctx.unit_field, ctx.unit_tier, ctx.unit_hardship,
                                             ctx.unit_remote, ctx.allowance)
-        u = rng.person_uniforms(seed, t, rng.RECRUIT_FILL, np.arange(self.n_units, dtype=np.uint64))
-        filled = recruitment.fill(u, quota, a)
+        filled = recruitment.fill(seed, t, rng.RECRUIT_FILL, quota, a)
         self._rec("recruitment_quota", t, self._cells(quota))
         self._rec("applicants", t, self._cells(quota * a))
         if filled.any():
@@ -317,8 +323,7 @@ class TalentModel(mesa.Model):
         if vacant_special.any():
             a_s = recruitment.applicants_per_post(p, p.special_post_grade, ctx.unit_field, ctx.unit_tier,
                                                   ctx.unit_hardship, ctx.unit_remote, ctx.allowance)
-            us = rng.person_uniforms(seed, t, rng.SPECIAL_FILL, np.arange(self.n_units, dtype=np.uint64))
-            filled_s = recruitment.fill(us, vacant_special, a_s)
+            filled_s = recruitment.fill(seed, t, rng.SPECIAL_FILL, vacant_special, a_s)
             if filled_s.any():
                 unit, rank = recruitment.expand_units(filled_s)
                 cols = recruitment.new_people(p, t, seed, unit, rank, CH_SPECIAL, skill=None, grade=p.special_post_grade,

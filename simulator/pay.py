@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import NP, NT, TOWNSHIP, Params
+from .params import NP, TOWNSHIP, Params
 
 
 def hardship_allowance_now(p: Params, hardship_class: np.ndarray, t: int) -> np.ndarray:

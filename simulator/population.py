@@ -111,14 +111,16 @@ class Staff:
         v = object.__new__(Staff)
         v._n = stop - start
         for k in COLUMNS:
-            setattr(v, k, getattr(self, k)[start:stop])
+            col = getattr(self, k, None)
+            if col is not None:
+                setattr(v, k, col[start:stop])
         return v
 
-    def subset(self, idx: np.ndarray) -> "Staff":
-        """A copy of the rows ``idx`` (for computations on a few people; writes do not go back)."""
+    def subset(self, idx: np.ndarray, columns=None) -> "Staff":
+        """A copy of the rows ``idx`` (of some ``columns``, default all); writes do not go back."""
         v = object.__new__(Staff)
         v._n = len(idx)
-        for k in COLUMNS:
+        for k in (COLUMNS if columns is None else columns):
             setattr(v, k, getattr(self, k)[idx])
         return v
 

@@ -126,10 +126,12 @@ def appoint(p: Params, staff, n_units: int, senior_cap: np.ndarray, inter_cap: n
 
 def grade_steps(staff) -> None:
     """One grade up within the band after GRADE_STEP_YEARS at grade (special posts excluded)."""
-    idx = np.flatnonzero(staff.at_grade >= GRADE_STEP_YEARS)
-    move = idx[(staff.grade[idx] > BAND_TOP[staff.post[idx]]) & (staff.kind[idx] != 1)]
-    staff.grade[move] -= 1
-    staff.at_grade[move] = 0.0
+    move = staff.grade > BAND_TOP[staff.post]
+    move &= staff.at_grade >= GRADE_STEP_YEARS
+    move &= staff.kind != 1
+    idx = np.flatnonzero(move)
+    staff.grade[idx] -= 1
+    staff.at_grade[idx] = 0.0
 
 
 def free_and_waiting(tab: np.ndarray, senior_cap: np.ndarray, inter_cap: np.ndarray, directed_total: np.ndarray):

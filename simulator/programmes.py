@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import NF, NP, NR, Params, TOWNSHIP
+from .params import Params
 
 
 def programme_base(demand_township_rf: np.ndarray, p: Params) -> np.ndarray:
@@ -55,11 +55,14 @@ def place(rate: np.ndarray, carry: np.ndarray, vacancies_township: np.ndarray,
     entitled = np.floor(carry + 1e-9)
     carry -= entitled
     total = entitled.sum(axis=-2)                                   # [..., F]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(total > vacancies_township, vacancies_township / np.where(total > 0, total, 1.0), 1.0)
-    placed = np.floor(entitled * ratio[..., None, :] + 1e-9)
+    over = total > vacancies_township
+    if over.any():
+        ratio = np.ones_like(total)
+        np.divide(vacancies_township, total, out=ratio, where=over)
+        placed = np.floor(entitled * ratio[..., None, :] + 1e-9)
+    else:
+        placed = entitled
     out_placed[...] = placed
-    out_unfilled[...] = entitled - placed
+    np.subtract(entitled, placed, out=out_unfilled)
 
 
-__all__ = ["programme_base", "entitlement_rates", "place", "NF", "NP", "NR", "TOWNSHIP"]

@@ -20,7 +20,8 @@ Per unit (county x field x tier), after exits and programme placements:
   threshold enlarges the qualified pool;
 * each quota post is **filled** when it draws at least one qualified
   applicant: fill probability ``1 - exp(-A)`` (Poisson applicants per post),
-  filled posts ~ Binomial(quota, 1 - exp(-A)) (``fill_rate`` = filled / quota);
+  one draw per post, so filled posts ~ Binomial(quota, 1 - exp(-A))
+  (``fill_rate`` = filled / quota);
 * recruits' **skill** ~ N(recruit_skill_mean, skill_sd) truncated below at
   ``entry_threshold``: a lower threshold lowers the mean recruit skill;
 * special posts vacant in a township unit are filled the same way
@@ -36,11 +37,11 @@ probability = the county's remoteness.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from . import rng
-from .params import COUNTY, NT, Params, TOWNSHIP
-from .population import CH_OPEN, CH_SPECIAL, Staff, level_of_grade
+from .params import COUNTY, TOWNSHIP, Params
+from .population import CH_SPECIAL, Staff, level_of_grade
 
 
 def plan_quota(p: Params, vacancies: np.ndarray, carry: np.ndarray, out_quota: np.ndarray) -> None:
@@ -136,20 +137,19 @@ def new_people(p: Params, year: int, seed: int, unit: np.ndarray, rank: np.ndarr
     return cols
 
 
-def fill(u: np.ndarray, quota: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Filled posts per unit ~ Binomial(quota, 1 - exp(-A)), by inverse CDF of one uniform per unit.
+def fill(seed: int, year: int, purpose: int, quota: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Filled posts per unit: each quota post is filled with probability ``1 - exp(-A)`` (Binomial overall).
 
-    ``u`` comes from ``rng.person_uniforms`` keyed by the unit index, so a unit's
-    draw does not depend on other units (common random numbers across scenarios).
+    Post k of unit u draws its own uniform, keyed by (year, unit, k) (``rng.recruit_ids`` with channel 0),
+    so a unit's result does not depend on other units and post k is the same post in every scenario.
     """
     prob = np.clip(-np.expm1(-np.maximum(a, 0.0)), 0.0, 1.0)
-    q = quota.astype(np.int64)
+    q = np.maximum(quota, 0).astype(np.int64)
     out = np.zeros(len(q), dtype=np.int64)
-    has = q > 0
-    if has.any():
-        out[has] = np.rint(stats.binom.ppf(u[has], q[has], prob[has])).astype(np.int64)
-    return np.clip(out, 0, q)
+    if q.any():
+        unit, rank = expand_units(q)
+        u = rng.person_uniforms(seed, year, purpose, rng.recruit_ids(year, unit, 0, rank))
+        out = np.bincount(unit[u < prob[unit]], minlength=len(q))
+    return out
 
 
-__all__ = ["plan_quota", "applicants_per_post", "recruit_skill", "fill", "new_people", "expand_units",
-           "threshold_factor", "CH_OPEN", "CH_SPECIAL", "NT"]

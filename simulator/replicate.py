@@ -33,7 +33,7 @@ import pandas as pd
 
 from .metrics import AREA, CELL_METRIC_NAMES, RAW_INDEX, RAW_NAMES, area_metrics, derive, derive_metric
 from .model import ModelOptions, TalentModel
-from .params import FIELDS, NF, REGIONS, TOWNSHIP, Params, as_params
+from .params import FIELDS, NF, REGIONS, Params, as_params
 from .population import Geography, geography_from_table
 from .rng import replication_seeds
 
@@ -425,4 +425,4 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
 
 __all__ = ["simulate", "run_replication", "SimulationResult", "Replication", "ReplicationCache", "summarise", "resolve_table",
            "national_township_demand", "SUMMARY_COLUMNS", "COUNTY_COLUMNS", "PROVINCE_COLUMNS",
-           "REPLICATION_COLUMNS", "TOWNSHIP"]
+           "REPLICATION_COLUMNS"]

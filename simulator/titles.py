@@ -49,10 +49,10 @@ def regular_rate(p: Params, step: np.ndarray, tier: np.ndarray) -> np.ndarray:
 
 def pass_logit(p: Params, step: np.ndarray, tier: np.ndarray, skill: np.ndarray) -> np.ndarray:
     """Logit of passing the regular evaluation."""
-    table = _logit(regular_rate(p, np.array([[0, 0], [1, 1]]), np.array([[0, 1], [0, 1]])))  # [step, tier]
+    table = _logit(regular_rate(p, np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])))  # [step x 2 + tier]
     if p.tilted_standards:
         table = table + np.log(p.tilted_odds_factor)
-    return table[step, tier] + p.skill_effect * skill
+    return table[step * 2 + tier] + p.skill_effect * skill
 
 
 def directed_logit(p: Params, skill: np.ndarray) -> np.ndarray:
@@ -74,41 +74,42 @@ def pass_probability(p: Params, step: np.ndarray, tier: np.ndarray, skill: np.nd
 
 def eligible_by_years(p: Params, staff) -> tuple[np.ndarray, np.ndarray]:
     """(eligible, eligible only through exceptional promotion) masks."""
-    below = (staff.title < 2) & (staff.post == staff.title)
-    step = np.minimum(staff.title, 1)
-    by_years = below & (staff.at_title >= p.min_years[step])
+    title = staff.title
+    below = (title < 2) & (staff.post == title)
+    threshold = np.array([p.min_years[0], p.min_years[1], np.inf], dtype=np.float32)[title]
+    by_years = below & (staff.at_title >= threshold)
     if p.exceptional_promotion:
         exceptional = below & ~by_years & (staff.served >= p.exceptional_after_years)
-    else:
-        exceptional = np.zeros(len(staff), dtype=bool)
-    return by_years | exceptional, exceptional
+        return by_years | exceptional, exceptional
+    return by_years, None
 
 
 def evaluate(p: Params, staff, unit_tier: np.ndarray, seed: int, year: int) -> dict[str, np.ndarray]:
     """Run the year's evaluation; updates titles in place and returns index arrays of passers."""
     eligible, exceptional = eligible_by_years(p, staff)
     idx = np.flatnonzero(eligible)
+    applies = rng.person_uniforms(seed, year, rng.TITLE_APPLY, staff.pid[idx]) < p.apply_rate
+    idx = idx[applies]
     pid = staff.pid[idx]
-    applies = rng.person_uniforms(seed, year, rng.TITLE_APPLY, pid) < p.apply_rate
-    idx, pid = idx[applies], pid[applies]
-    step = staff.title[idx].astype(np.intp)
+    step = staff.title[idx]
     tier = unit_tier[staff.unit[idx]]
-    skill = staff.skill[idx].astype(float)
+    skill = staff.skill[idx]
     u = rng.person_uniforms(seed, year, rng.TITLE_PASS, pid)
     passed = u < special.expit(pass_logit(p, step, tier, skill))
-    directed = np.zeros(len(idx), dtype=bool)
+    got = passed
+    directed = None
     if p.directed_senior:
-        try_dir = ~passed & (step == 1) & (tier == TOWNSHIP)
-        ud = rng.person_uniforms(seed, year, rng.TITLE_DIRECTED, pid)
-        directed = try_dir & (ud < special.expit(directed_logit(p, skill)))
-    got = passed | directed
+        try_dir = np.flatnonzero(~passed & (step == 1) & (tier == TOWNSHIP))
+        ud = rng.person_uniforms(seed, year, rng.TITLE_DIRECTED, pid[try_dir])
+        directed = try_dir[ud < special.expit(directed_logit(p, skill[try_dir]))]
+        got = passed.copy()
+        got[directed] = True
     win = idx[got]
     staff.title[win] += 1
     staff.at_title[win] = 0.0
-    staff.directed[idx[directed]] = True
-    return {
-        "intermediate": idx[passed & (step == 0)],
-        "senior": idx[passed & (step == 1)],
-        "directed": idx[directed],
-        "exceptional": idx[got & exceptional[idx]],
-    }
+    out = {"intermediate": idx[passed & (step == 0)], "senior": idx[passed & (step == 1)],
+           "directed": idx[directed] if directed is not None else idx[:0]}
+    if directed is not None and len(directed):
+        staff.directed[out["directed"]] = True
+    out["exceptional"] = win[exceptional[win]] if exceptional is not None else idx[:0]
+    return out

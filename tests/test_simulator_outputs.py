@@ -163,3 +163,10 @@ def test_grassroots_run_rejects_bad_input_before_writing(tmp_path):
         cmd_run.run(_args(out=str(tmp_path / "bad"), province=["99"], replications=0))
     assert len(e.value.problems) == 2
     assert not (tmp_path / "bad").exists()
+
+
+def test_chunked_csv_writer_gives_the_text_of_to_csv(result):
+    from grassroots.cmd_run import csv_gz_bytes
+    for df in (result.counties, result.summary, result.replications, result.provinces):
+        text = gzip.decompress(csv_gz_bytes(df, rows_per_chunk=777)).decode("utf-8")
+        assert text == df.to_csv(index=False, lineterminator="\n")

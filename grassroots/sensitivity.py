@@ -146,10 +146,10 @@ DEFAULT_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("programmes.special_post_teachers.post_term_stay", 0.65, 0.95,
               why="share of special-post teachers staying after the 3-year term; baseline 0.85 an assumption near the 83.5% "
                   "of rural teachers willing to stay (2019); the largest programme"),
-    Parameter("recruitment.applicants_per_vacancy.health", 1.0, 3.0,
-              why="applicants per township health vacancy, baseline 2.0 an assumption; health has the highest observed turnover"),
-    Parameter("titles.pass_rate.senior.township", 0.05, 0.25,
-              why="senior-title pass rate in townships, baseline 0.15 an assumption (FACTS.md: not verified); drives senior share and careers"),
+    Parameter("recruitment.applicants_per_vacancy.health", 0.3, 1.3,
+              why="applicants per township health vacancy, baseline 0.65 an assumption; health has the highest observed turnover"),
+    Parameter("titles.pass_rate.senior.township", 0.03, 0.2,
+              why="senior-title pass rate in townships, baseline 0.08 an assumption (FACTS.md: not verified); drives senior share and careers"),
 )
 
 

@@ -41,12 +41,13 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import OptimizerInputError, SolverError
+from .errors import OptimizerInputError
 from .inputs import PAYERS, AllocationInputs, lever_unit
-from .model import FAMILY_UNITS, OBJECTIVES, ModelArrays, build_arrays, weighted_shortfall_objective
+from .model import FAMILY_UNITS, MONEY_FAMILIES, MONEY_UNIT, OBJECTIVES, ModelArrays, build_arrays, weighted_shortfall_objective
 from .solve import SOLVERS, RawSolution, Session, check
 
 ALLOCATION_COLUMNS = ["county_id", "province", "field", "lever", "quantity", "cost_yuan"]
+PER_PERSON_LEVERS = ("township_subsidy", "hardship_topup")
 #: families whose duals are reported (besides budget and payer budgets)
 DUAL_FAMILIES = ("senior_cap", "intermediate_cap", "directed_total", "supply", "programme_quota",
                  "special_post_quota", "county_bound", "coverage_target")
@@ -117,13 +118,14 @@ class Allocator:
     spend_penalty: objective weight per yuan spent in the shortfall objectives (default 1e-9
         weighted persons per yuan: far below any lever's value, so it only stops useless spending).
     lp_path: write the model there in LP format before solving.
+    highs_options: HiGHS options (default :data:`optimizer.solve.HIGHS_OPTIONS`).
     """
 
     def __init__(self, objective: str = "shortfall", *, integer: bool = False, solver: str = "highs",
                  coverage_target: float = 0.85, target_share: float = 1.0, time_limit: float | None = 60.0,
                  mip_gap: float = 0.005, marginals: bool = True, marginal_step: float = 0.01,
                  spend_penalty: float = 1e-9, lp_path: str | None = None, msg: bool = False,
-                 threads: int | None = None):
+                 threads: int | None = None, highs_options: dict | None = None):
         self.objective = objective
         self.integer = integer
         self.solver = solver
@@ -137,6 +139,7 @@ class Allocator:
         self.lp_path = lp_path
         self.msg = msg
         self.threads = threads
+        self.highs_options = highs_options
         problems = _validate_settings(objective, solver, coverage_target, target_share, time_limit, mip_gap, marginal_step)
         if problems:
             raise OptimizerInputError(problems)
@@ -157,14 +160,12 @@ class Allocator:
     # ------------------------------------------------------------------ solve
     def _session(self, arrays: ModelArrays) -> Session:
         return Session(arrays, self.solver, time_limit=self.time_limit, mip_gap=self.mip_gap, msg=self.msg,
-                       threads=self.threads)
+                       threads=self.threads, highs_options=self.highs_options)
 
     def build(self, inputs: AllocationInputs) -> tuple[ModelArrays, float]:
         """The model arrays for ``inputs`` and the seconds it took to build them."""
         t = time.perf_counter()
-        soft = None
-        if self.objective == "equity" and self.integer:
-            soft = 1000.0 * float(max(1.0, inputs.weight.max(initial=1.0)))
+        soft = _equity_soft_penalty(inputs) if self.objective == "equity" and self.integer else None
         arrays = build_arrays(inputs, self.objective, integer=self.integer, coverage_target=self.coverage_target,
                               target_share=self.target_share, spend_penalty=self.spend_penalty, equity_soft_penalty=soft)
         return arrays, time.perf_counter() - t
@@ -176,34 +177,58 @@ class Allocator:
         if self.lp_path:
             sess.write_lp(self.lp_path)
         info: dict[str, Any] = {}
+        stage1 = None
         if self.objective == "equity":
-            raw = self._solve_equity(sess, inputs, info)
+            raw, stage1 = self._solve_equity(sess, inputs, info)
         else:
             raw = check(sess.run(), sess, self.objective)
-        shadow_df, shadow = (self._shadow_prices(sess, raw, inputs) if self.marginals
+        shadow_df, shadow = (self._shadow_prices(sess, raw, inputs, stage1) if self.marginals
                              else (pd.DataFrame(columns=_SHADOW_COLUMNS), {"budget": None}))
         return _result(inputs, sess, raw, self, t_arrays, shadow_df, shadow, info)
 
-    def _solve_equity(self, sess: Session, inputs: AllocationInputs, info: dict) -> RawSolution:
+    def _solve_equity(self, sess: Session, inputs: AllocationInputs, info: dict) -> tuple[RawSolution, RawSolution]:
+        """Stage 1: the smallest largest shortfall ratio z* (LP).  Stage 2: least weighted shortfall at z*.
+
+        Integer models keep z* from the LP and allow each pair the effect of one unit of its
+        largest integer lever above it (whole posts cannot hit a fractional ratio exactly); if
+        that is still infeasible, the cap becomes a soft constraint priced far above any
+        shortfall, so the integer stage stays feasible and fast.
+        """
         a = sess.arrays
         c1 = np.zeros(len(a.c))
-        c1[a.z_col] = 1.0
+        c1[a.z_col] = a.z_scale
         nv = int((a.col_family == "equity_slack").sum())
+        vcols = np.arange(a.v_start, a.v_start + nv)
         if nv:
-            sess.set_col_bounds(np.arange(a.v_start, a.v_start + nv), hi=0.0)
+            sess.set_col_bounds(vcols, hi=0.0)
         sess.set_objective(c1, 0.0)
         sess.set_relaxed(True)
         raw1 = check(sess.run(), sess, "equity, stage 1")
         z = float(raw1.x[a.z_col])
         info["max_shortfall_ratio_lp"] = z
         c2, offset = weighted_shortfall_objective(a, inputs.weight, self.spend_penalty)
-        if nv:
-            c2[a.v_start:a.v_start + nv] = 1000.0 * float(max(1.0, inputs.weight.max(initial=1.0)))
-            sess.set_col_bounds(np.arange(a.v_start, a.v_start + nv), hi=math.inf)
         sess.set_col_bounds([a.z_col], lo=0.0, hi=z * (1 + 1e-7) + 1e-9)
         sess.set_objective(c2, offset)
+        if not (self.integer and a.is_mip):
+            return check(sess.run(), sess, "equity, stage 2"), raw1
+        eq_rows = np.flatnonzero(a.row_family == "equity")
+        dpos = np.flatnonzero(inputs.demand > 0)
+        E = inputs.effect.tocsr()[dpos][:, inputs.col_integer]
+        allowance = np.asarray(E.max(axis=1).todense()).ravel() if E.shape[1] else np.zeros(len(dpos))
+        base_hi = a.row_hi[eq_rows].copy()
+        sess.set_row_bounds(eq_rows, hi=base_hi + allowance)
         sess.set_relaxed(False)
-        return check(sess.run(), sess, "equity, stage 2")
+        raw2 = sess.run()
+        if raw2.kind in ("optimal", "feasible") and raw2.x is not None:
+            info["equity_integer_cap"] = "hard: z* plus one unit of the largest integer lever per pair"
+            return check(raw2, sess, "equity, stage 2"), raw1
+        sess.set_row_bounds(eq_rows, hi=base_hi)
+        if nv:
+            c2[vcols] = _equity_soft_penalty(inputs)
+            sess.set_col_bounds(vcols, hi=math.inf)
+            sess.set_objective(c2, offset)
+        info["equity_integer_cap"] = "soft: priced at 1000 x the largest weight per person above z*"
+        return check(sess.run(), sess, "equity, stage 2"), raw1
 
     # ------------------------------------------------------------------ marginal values
     def _budget_rows(self, a: ModelArrays, inputs: AllocationInputs, budget: float):
@@ -212,16 +237,16 @@ class Allocator:
         if len(a.payer_rows) and inputs.payer_budget_share is not None:
             rows += list(a.payer_rows)
             his += list(inputs.payer_budget_share * budget)
-        return np.array(rows), np.array(his, dtype=float)
+        return np.array(rows), np.array(his, dtype=float) / MONEY_UNIT
 
-    def _shadow_prices(self, sess: Session, raw: RawSolution, inputs: AllocationInputs):
+    def _shadow_prices(self, sess: Session, raw: RawSolution, inputs: AllocationInputs, stage1: RawSolution | None = None):
         a = sess.arrays
         out: dict[str, Any] = {}
         duals, method = raw.row_dual, "lp_dual"
         if sess.mip:
             method = "lp_relaxation"
-            if a.budget_row >= 0:
-                rows, his = self._budget_rows(a, inputs, float(a.row_hi[a.budget_row]))
+            if a.budget_row >= 0 and a.objective != "equity":
+                rows, _ = self._budget_rows(a, inputs, 0.0)
                 his = a.row_hi[rows].copy()
                 out["budget"], out["budget_method"] = self._budget_by_resolve(sess, raw, inputs), "re-solve"
                 sess.set_row_bounds(rows, hi=his)  # restore
@@ -233,15 +258,26 @@ class Allocator:
                 sess.set_relaxed(False)
         if duals is None:
             duals = np.zeros(a.A.shape[0])
+        if stage1 is not None and a.budget_row >= 0:
+            d1 = stage1.row_dual
+            if d1 is not None:
+                d = float(d1[a.budget_row])
+                if len(a.payer_rows) and inputs.payer_budget_share is not None:
+                    d += float(d1[a.payer_rows] @ inputs.payer_budget_share)
+                out["budget"], out["budget_method"] = d / MONEY_UNIT / a.z_scale + 0.0, "lp_dual of stage 1"
+                out["budget_unit"] = "change of the largest shortfall ratio per extra yuan"
         if a.budget_row >= 0 and "budget" not in out:
             d = float(duals[a.budget_row])
             if len(a.payer_rows) and inputs.payer_budget_share is not None:
                 d += float(duals[a.payer_rows] @ inputs.payer_budget_share)
-            out["budget"], out["budget_method"] = d, method
+            d /= MONEY_UNIT
+            # the objective also carries spend_penalty per yuan: when the fund binds, each extra yuan is spent,
+            # so the weighted shortfall falls by the dual's size less that penalty
+            out["budget"], out["budget_method"] = (d - self.spend_penalty if d < 0 else 0.0) + 0.0, method
         if a.budget_row >= 0:
-            out["budget_row"] = float(duals[a.budget_row])
+            out["budget_row"] = float(duals[a.budget_row]) / MONEY_UNIT
             if len(a.payer_rows):
-                out["payer_budget"] = {p: float(duals[r]) for p, r in zip(PAYERS, a.payer_rows)}
+                out["payer_budget"] = {p: float(duals[r]) / MONEY_UNIT + 0.0 for p, r in zip(PAYERS, a.payer_rows)}
         else:
             out["budget"] = None
             out["budget_note"] = "the cost objective's value is the budget"
@@ -250,7 +286,7 @@ class Allocator:
             if cov.any() and a.y_start < 0:
                 dpos = np.flatnonzero(inputs.demand > 0)
                 # rhs_k = (1 - target) demand_k  =>  d cost / d target = -sum_k dual_k demand_k
-                out["coverage_target"] = float(-(duals[cov] @ inputs.demand[dpos]))
+                out["coverage_target"] = float(-(duals[cov] @ inputs.demand[dpos])) * MONEY_UNIT
                 out["coverage_target_unit"] = "yuan/year per unit of coverage target (x0.01 per percentage point)"
         out["method"] = method
         out["unit"] = "objective change per unit increase of the constraint's right-hand side"
@@ -271,7 +307,7 @@ class Allocator:
 
     def _budget_by_resolve(self, sess: Session, raw: RawSolution, inputs: AllocationInputs) -> float | None:
         a = sess.arrays
-        B = float(a.row_hi[a.budget_row])
+        B = float(a.row_hi[a.budget_row]) * MONEY_UNIT
         step = self.marginal_step * B if B > 0 else 1.0
         vals = []
         for b in ((B - step, B + step) if B - step >= 0 else (B, B + step)):
@@ -284,6 +320,11 @@ class Allocator:
             vals.append((b, r.objective))
         (b0, o0), (b1, o1) = vals
         return float((o1 - o0) / (b1 - b0))
+
+
+def _equity_soft_penalty(inputs: AllocationInputs) -> float:
+    """Price per person above the equity cap when it is soft: far above any weighted shortfall."""
+    return 1000.0 * float(max(1.0, inputs.weight.max(initial=1.0)))
 
 
 _SHADOW_COLUMNS = ["row", "family", "county_id", "province", "field", "rhs", "activity", "dual"]
@@ -301,6 +342,9 @@ def _shadow_table(a: ModelArrays, duals: np.ndarray, inputs: AllocationInputs, x
     df = pd.DataFrame({"row": np.asarray(a.row_names, dtype=object)[idx], "family": a.row_family[idx],
                        "county_id": lab(g.label_county), "province": lab(g.label_province), "field": lab(g.label_field),
                        "rhs": rhs, "activity": act, "dual": duals[idx]})
+    money = df["family"].isin(MONEY_FAMILIES).to_numpy()
+    df.loc[money, ["rhs", "activity"]] *= MONEY_UNIT
+    df.loc[money, "dual"] /= MONEY_UNIT
     cov = df["family"] == "coverage_target"
     if cov.any():
         parts = df.loc[cov, "row"].str.removeprefix("coverage_").str.rsplit("_", n=1)
@@ -311,33 +355,43 @@ def _shadow_table(a: ModelArrays, duals: np.ndarray, inputs: AllocationInputs, x
 
 # ----------------------------------------------------------------------------- result tables
 
+def clean_levers(inputs: AllocationInputs, x_lever: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """Lever quantities as reported: solver noise below ``tol`` set to 0, whole posts rounded to 1e-6."""
+    x = np.where(np.abs(x_lever) < tol, 0.0, x_lever)
+    return np.where(inputs.col_integer, np.round(x, 6), x)
+
+
 def allocation_table(inputs: AllocationInputs, x_lever: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, np.ndarray]:
     """(allocation DataFrame, staff gain per pair) from the lever part of a solution.
 
-    Subsidy segments are summed per pair; the township subsidy is reported net of the
-    hardship top-up (township staff receive both), each with its own cost and share of
-    the staff gained.
+    A county-wide column (the subsidies) is reported on each field of its county with that
+    field's share of the cost (``inputs.cost_split``) and its staff gained.  Segments are
+    summed; the township subsidy is reported net of the hardship top-up (township staff get
+    both), and the top-up's cost includes what it pays township staff.
     """
-    x = np.where(np.abs(x_lever) < tol, 0.0, x_lever)
-    x = np.where(inputs.col_integer, np.round(x, 6), x)
-    gain_col = x * inputs.col_effect
+    x = clean_levers(inputs, x_lever, tol)
     K = inputs.n_pairs
-    gain = np.bincount(inputs.col_pair, weights=gain_col, minlength=K) if len(x) else np.zeros(K)
-    df = pd.DataFrame({"pair": inputs.col_pair, "lever": inputs.col_lever, "quantity": x,
-                       "cost_yuan": x * inputs.col_cost, "staff_gain": gain_col, "unit_cost": inputs.col_cost})
-    df = df[df["quantity"] != 0]
+    gain = inputs.effect @ x if len(x) else np.zeros(K)
+    used = np.flatnonzero(x != 0)
+    S = inputs.cost_split[:, used].tocoo()
+    E = inputs.effect[:, used].tocsc()
+    j = used[S.col]
+    eff = np.asarray(E[S.row, S.col]).ravel() if len(S.row) else np.zeros(0)
+    df = pd.DataFrame({"pair": S.row, "lever": inputs.col_lever[j], "quantity": x[j],
+                       "cost_yuan": x[j] * inputs.col_cost[j] * S.data, "staff_gain": x[j] * eff,
+                       "unit_cost": inputs.col_cost[j] * S.data})
     agg = df.groupby(["pair", "lever"], sort=False).agg(quantity=("quantity", "sum"), cost_yuan=("cost_yuan", "sum"),
                                                          staff_gain=("staff_gain", "sum"), unit_cost=("unit_cost", "first")).reset_index()
     sub = agg["lever"].isin(["township_subsidy", "hardship_topup"])
     if sub.any():
         s = agg[sub].pivot_table(index="pair", columns="lever", values=["quantity", "staff_gain", "unit_cost"],
                                  aggfunc="first", fill_value=0.0)
+        get = lambda r, a, b: float(r[(a, b)]) if (a, b) in r.index else 0.0  # noqa: E731
         rows = []
         for k, r in s.iterrows():
-            T = r.get(("quantity", "township_subsidy"), 0.0)
-            Hh = r.get(("quantity", "hardship_topup"), 0.0)
-            ct, cc = r.get(("unit_cost", "township_subsidy"), 0.0), r.get(("unit_cost", "hardship_topup"), 0.0)
-            eT, eH = r.get(("staff_gain", "township_subsidy"), 0.0), r.get(("staff_gain", "hardship_topup"), 0.0)
+            T, Hh = get(r, "quantity", "township_subsidy"), get(r, "quantity", "hardship_topup")
+            ct, cc = get(r, "unit_cost", "township_subsidy"), get(r, "unit_cost", "hardship_topup")
+            eT, eH = get(r, "staff_gain", "township_subsidy"), get(r, "staff_gain", "hardship_topup")
             s1 = max(0.0, T - Hh)
             if s1 > tol:
                 rows.append({"pair": k, "lever": "township_subsidy", "quantity": s1, "cost_yuan": ct * s1,
@@ -352,7 +406,7 @@ def allocation_table(inputs: AllocationInputs, x_lever: np.ndarray, tol: float =
     out = pd.DataFrame({"county_id": inputs.county_id[k], "province": inputs.province[k], "field": inputs.field[k],
                         "lever": agg["lever"].to_numpy(), "quantity": agg["quantity"].to_numpy(float),
                         "cost_yuan": agg["cost_yuan"].to_numpy(float), "staff_gain": agg["staff_gain"].to_numpy(float)})
-    return out.reset_index(drop=True), gain
+    return out.reset_index(drop=True), np.asarray(gain, dtype=float)
 
 
 def outcomes_table(inputs: AllocationInputs, gain: np.ndarray) -> pd.DataFrame:
@@ -371,9 +425,15 @@ def outcomes_table(inputs: AllocationInputs, gain: np.ndarray) -> pd.DataFrame:
 
 def summary_by_province_lever(allocation: pd.DataFrame) -> pd.DataFrame:
     if allocation.empty:
-        return pd.DataFrame(columns=["province", "lever", "counties", "quantity", "cost_yuan", "staff_gain", "yuan_per_staff"])
+        return pd.DataFrame(columns=["province", "lever", "counties", "quantity", "cost_yuan", "staff_gain", "quantity_unit", "yuan_per_staff"])
     g = allocation.groupby(["province", "lever"]).agg(counties=("county_id", "nunique"), quantity=("quantity", "sum"),
-                                                       cost_yuan=("cost_yuan", "sum"), staff_gain=("staff_gain", "sum")).reset_index()
+                                                       mean_quantity=("quantity", "mean"), cost_yuan=("cost_yuan", "sum"),
+                                                       staff_gain=("staff_gain", "sum")).reset_index()
+    # a per-person top-up (yuan/month) is averaged over the county x field rows that receive it, not summed
+    per_person = g["lever"].isin(PER_PERSON_LEVERS)
+    g["quantity"] = np.where(per_person, g["mean_quantity"], g["quantity"])
+    g["quantity_unit"] = [lever_unit(lv) + (" (mean over rows)" if pp else "") for lv, pp in zip(g["lever"], per_person)]
+    g = g.drop(columns="mean_quantity")
     g["yuan_per_staff"] = np.where(g["staff_gain"] > 0, g["cost_yuan"] / g["staff_gain"].where(g["staff_gain"] > 0, 1), np.nan)
     return g
 
@@ -385,7 +445,7 @@ def totals(inputs: AllocationInputs, outcomes: pd.DataFrame, coverage_target: fl
     ratio_b = np.where(pos, outcomes["shortfall_before"] / np.where(pos, D, 1), 0.0)
     ratio_a = np.where(pos, outcomes["shortfall_after"] / np.where(pos, D, 1), 0.0)
     cov_a = outcomes["coverage_after"].to_numpy()
-    by_county = outcomes.assign(ok=(outcomes["coverage_after"] >= coverage_target - 1e-9) | ~pos).groupby("county_id")["ok"].all()
+    by_county = outcomes.assign(ok=(outcomes["coverage_after"] >= coverage_target - 1e-6) | ~pos).groupby("county_id")["ok"].all()
     return {
         "pairs": int(len(D)), "counties": int(outcomes["county_id"].nunique()),
         "demand": float(D.sum()), "baseline_staff": float(outcomes["baseline_staff"].sum()),
@@ -397,7 +457,7 @@ def totals(inputs: AllocationInputs, outcomes: pd.DataFrame, coverage_target: fl
         "coverage_after": float(outcomes["staff_after"].sum() / D.sum()) if D.sum() > 0 else None,
         "max_shortfall_ratio_before": float(ratio_b.max(initial=0.0)),
         "max_shortfall_ratio_after": float(ratio_a.max(initial=0.0)),
-        "pairs_below_target_after": int(((cov_a < coverage_target - 1e-9) & pos).sum()),
+        "pairs_below_target_after": int(((cov_a < coverage_target - 1e-6) & pos).sum()),
         "share_counties_at_target_after": float(by_county.mean()) if len(by_county) else None,
         "coverage_target": coverage_target,
     }
@@ -410,8 +470,9 @@ def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays:
     allocation, gain = allocation_table(inputs, x[:M])
     outcomes = outcomes_table(inputs, gain)
     tot = totals(inputs, outcomes, alloc.coverage_target)
-    used = float(inputs.col_cost @ x[:M]) if M else 0.0
-    by_payer = (inputs.col_cost * x[:M]) @ inputs.col_payer if M else np.zeros(3)
+    xl = clean_levers(inputs, x[:M])
+    used = float(inputs.col_cost @ xl) if M else 0.0
+    by_payer = (inputs.col_cost * xl) @ inputs.col_payer if M else np.zeros(3)
     if alloc.objective == "shortfall":
         obj_name, obj = "weighted_shortfall", tot["weighted_shortfall_after"]
     elif alloc.objective == "equity":
@@ -420,10 +481,11 @@ def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays:
         obj_name, obj = "cost_yuan", used
     levers = {lv: lever_unit(lv) for lv in sorted(set(inputs.col_lever))}
     solution = {
-        "status": "optimal" if raw.kind == "optimal" else f"feasible within gap {raw.mip_gap:.4%}",
+        "status": "optimal" if raw.kind == "optimal" else f"feasible within the stated gap ({raw.mip_gap:.4%})",
         "objective": float(obj),
         "objective_name": obj_name,
         "objective_solver": raw.objective,
+        "objective_solver_note": "the solver's objective: includes spend_penalty; money in 10,000 yuan",
         "objective_sense": "minimize",
         "budget_yuan": float(used if alloc.objective == "cost" else inputs.budget_yuan),
         "budget_used_yuan": used,
@@ -470,7 +532,7 @@ FRONTIER_COLUMNS = ["budget_yuan", "status", "objective", "weighted_shortfall", 
 
 def frontier(inputs: AllocationInputs, budgets: Sequence[float], *, integer: bool = False, solver: str = "highs",
              time_limit: float | None = 60.0, mip_gap: float = 0.005, spend_penalty: float = 1e-9,
-             progress=None) -> tuple[pd.DataFrame, dict]:
+             highs_options: dict | None = None, progress=None) -> tuple[pd.DataFrame, dict]:
     """Weighted shortfall, shortfall, coverage and marginal value per yuan over a budget sweep.
 
     One model is built; each point only changes the budget rows and re-solves (HiGHS keeps its
@@ -483,7 +545,7 @@ def frontier(inputs: AllocationInputs, budgets: Sequence[float], *, integer: boo
     if bad or not budgets:
         raise OptimizerInputError([f"budgets: {bad[0] if bad else 'empty'} (allowed: numbers >= 0, yuan per year)"])
     alloc = Allocator("shortfall", integer=integer, solver=solver, time_limit=time_limit, mip_gap=mip_gap,
-                      spend_penalty=spend_penalty)
+                      spend_penalty=spend_penalty, highs_options=highs_options)
     t0 = time.perf_counter()
     arrays, t_arrays = alloc.build(inputs.with_budget(budgets[0]))
     sess = alloc._session(arrays)
@@ -501,12 +563,13 @@ def frontier(inputs: AllocationInputs, budgets: Sequence[float], *, integer: boo
             d = raw.row_dual[arrays.budget_row]
             if len(arrays.payer_rows) and inputs.payer_budget_share is not None:
                 d += raw.row_dual[arrays.payer_rows] @ inputs.payer_budget_share
-            mv = float(-d)
+            d /= MONEY_UNIT
+            mv = float(-d + spend_penalty) if d < 0 else 0.0
         rows.append({"budget_yuan": b, "status": raw.kind, "objective": raw.objective,
                      "weighted_shortfall": float(out["weight"] @ out["shortfall_after"]),
                      "shortfall": float(out["shortfall_after"].sum()),
                      "coverage": float(out["staff_after"].sum() / D) if D > 0 else None,
-                     "staff_gain": float(gain.sum()), "budget_used_yuan": float(inputs.col_cost @ raw.x[:arrays.n_lever]),
+                     "staff_gain": float(gain.sum()), "budget_used_yuan": float(inputs.col_cost @ clean_levers(inputs, raw.x[:arrays.n_lever])),
                      "marginal_value_per_yuan": mv, "marginal_method": how, "solve_seconds": time.perf_counter() - t})
         if progress is not None:
             progress(i + 1, len(budgets), rows[-1])

@@ -25,7 +25,11 @@ for its duration and a fixed-term obligation is charged only for its term.
 
 Status quo: ``P = staff - expected exits``, where expected exits are the year's
 voluntary exits and retirements that ordinary recruitment does not replace:
-``staff x (p0 + r) x (1 - recruitment.quota_share)``.  Lever effects are added
+``staff x (p0 + r) x (1 - recruitment.quota_share)``, with ``p0`` =
+``behaviour.exit_rate_target`` of the field (township staff: lowered by any
+township subsidy the scenario already pays) and ``r`` = the share reaching
+``population.retirement_age`` within a year when ages are Normal(``mean_age``,
+``population.age_sd``) truncated at retirement.  Lever effects are added
 to ``P`` (no crowding-out of ordinary recruitment; the simulate-then-optimize
 loop of ``grassroots plan`` corrects this).
 
@@ -61,11 +65,17 @@ Exit response to income (the simulator's logit, first order in persistence)::
   township staff, outside the cap, under a province total of
   ``posts.directed_senior_share`` x township posts.
 * ``township_subsidy`` / ``hardship_topup`` (57号 §9; yuan/month per person): the
-  township subsidy goes to township staff, the hardship top-up to all staff of a
-  hardship county (class >= 1).  Township staff respond to their sum, county-seat
-  staff to the top-up alone; each response ``N x K_H(p0) x g(s)`` is cut at
-  :data:`SUBSIDY_BREAKS` into linear segments (concave, so the LP fills them in
-  order).  Cost = 12 x N yuan/year per yuan/month.
+  township work subsidy goes to every township staff member of a county, the
+  hardship top-up to every staff member of a hardship county (class >= 1) --
+  by statute per person whatever the field, so each is decided **per county**
+  and acts on the county's five fields.  Township staff respond to the sum of
+  both, county-seat staff to the top-up alone; each field's response
+  ``N_f x K_H(p0_f) x g(s)`` is cut at :data:`SUBSIDY_BREAKS` into linear
+  segments (concave for every field, so the LP fills them in order).  Cost =
+  12 x N yuan/year per yuan/month, N = the staff who receive it; reports split
+  it over the fields by their staff.  Township staff already receiving the
+  scenario's township subsidy (``pay.township_subsidy``) start from the lower
+  exit rate it implies.
 
 Supply, caps and bounds
 -----------------------
@@ -95,10 +105,11 @@ Supply, caps and bounds
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, logit
 from scipy.stats import norm
 
@@ -206,15 +217,22 @@ class Groups:
 class AllocationInputs:
     """Everything the allocation model needs, as plain arrays.
 
-    Pairs (length K, one per county x field with demand): ``county_id, province,
-    region, field, demand, baseline_staff`` (status-quo staff P), ``weight``
-    (priority weight).  Lever columns (length M): ``col_pair`` (index into the
-    pairs), ``col_lever`` (lever name), ``col_cost`` (yuan/year per unit),
-    ``col_effect`` (staff per unit), ``col_lower``/``col_upper`` (per-county bounds;
-    ``inf`` = none), ``col_integer`` (a whole person or post), ``col_payer``
-    (M x 3 cost shares of central, provincial, county), ``col_unit`` (what one unit
-    is).  ``groups``: resource constraints.  ``budget_yuan``: the fund;
-    ``payer_budget_yuan``: per-payer limits (``None`` = only the total).
+    Pairs (length K, one per county x field): ``county_id, province, region, field,
+    demand, baseline_staff`` (status-quo staff P), ``weight`` (priority weight).
+
+    Lever columns (length M): ``col_lever`` (lever name), ``col_key`` (what the column
+    is about, for its name: ``<county>_<field>`` or ``<county>_all`` for a county-wide
+    lever), ``col_county``, ``col_cost`` (yuan/year per unit), ``col_lower``/``col_upper``
+    (per-county bounds; ``inf`` = none), ``col_integer`` (a whole person or post),
+    ``col_payer`` (M x 3 cost shares of central, provincial, county), ``col_unit``.
+    ``effect`` (K x M, sparse): staff gained in pair k per unit of column j;
+    ``cost_split`` (K x M, sparse, columns sum to 1): the share of column j's cost
+    reported under pair k.  Most columns act on one pair; the subsidies act on
+    every field of a county.
+
+    ``groups``: resource constraints.  ``budget_yuan``: the fund; ``payer_budget_yuan``:
+    per-payer limits (``None`` = only the total), ``payer_budget_share``: the same as
+    shares of the fund (they scale with it in :meth:`with_budget`).
     """
 
     county_id: np.ndarray
@@ -224,15 +242,17 @@ class AllocationInputs:
     demand: np.ndarray
     baseline_staff: np.ndarray
     weight: np.ndarray
-    col_pair: np.ndarray
     col_lever: np.ndarray
+    col_key: np.ndarray
+    col_county: np.ndarray
     col_cost: np.ndarray
-    col_effect: np.ndarray
     col_lower: np.ndarray
     col_upper: np.ndarray
     col_integer: np.ndarray
     col_payer: np.ndarray
     col_unit: np.ndarray
+    effect: sp.csc_matrix
+    cost_split: sp.csc_matrix
     groups: Groups
     budget_yuan: float
     payer_budget_yuan: np.ndarray | None = None
@@ -255,10 +275,9 @@ class AllocationInputs:
 
     def with_budget(self, budget_yuan: float) -> "AllocationInputs":
         """A copy with another fund; per-payer limits keep their shares of it."""
-        from dataclasses import replace
-        pb = None if self.payer_budget_share is None else self.payer_budget_share * float(budget_yuan)
-        if self.payer_budget_share is None and self.payer_budget_yuan is not None:
-            pb = self.payer_budget_yuan
+        pb = self.payer_budget_yuan
+        if self.payer_budget_share is not None:
+            pb = self.payer_budget_share * float(budget_yuan)
         return replace(self, budget_yuan=float(budget_yuan), payer_budget_yuan=pb)
 
     # -- construction for tests and scripts
@@ -269,22 +288,39 @@ class AllocationInputs:
         """A validated instance from plain dicts (hand-built test cases).
 
         ``pairs``: ``county_id, field, demand, baseline_staff[, province, region, weight]``.
-        ``columns``: ``pair`` (index), ``lever``, ``cost``, ``effect``[, ``lower``, ``upper``,
-        ``integer``, ``payer`` (3 shares; default all central), ``unit``].
+        ``columns``: ``lever, cost`` and either ``pair`` (index) with ``effect``, or ``pairs``
+        (``{pair: effect}``) with an optional ``split`` (``{pair: cost share}``, default equal);
+        optional ``lower``, ``upper``, ``integer``, ``payer`` (3 shares; default all central), ``unit``.
         ``groups``: see :meth:`Groups.from_rows`.
         """
         s = lambda rows, k, d: np.array([r.get(k, d) for r in rows], dtype=object)  # noqa: E731
         f = lambda rows, k, d=None: np.array([float(r[k]) if d is None else float(r.get(k, d)) for r in rows], dtype=float)  # noqa: E731
-        payer = np.array([r.get("payer", (1.0, 0.0, 0.0)) for r in columns], dtype=float).reshape(len(columns), 3)
+        er, ec, ev, sr, sv = [], [], [], [], []
+        for j, col in enumerate(columns):
+            eff = col["pairs"] if "pairs" in col else {col["pair"]: col.get("effect", 0.0)}
+            split = col.get("split") or {k: 1.0 / len(eff) for k in eff}
+            for k, e in eff.items():
+                er.append(int(k)); ec.append(j); ev.append(float(e))
+            for k, sh in split.items():
+                sr.append((int(k), j)); sv.append(float(sh))
+        K, M = len(pairs), len(columns)
+        key = lambda k: f"{pairs[k]['county_id']}_{pairs[k].get('field', 'education')}"  # noqa: E731
+        col_key, col_county = [], []
+        for col in columns:
+            ks = list(col["pairs"]) if "pairs" in col else [col["pair"]]
+            col_key.append(key(ks[0]) if len(ks) == 1 else f"{pairs[ks[0]]['county_id']}_all")
+            col_county.append(pairs[ks[0]]["county_id"])
+        payer = np.array([r.get("payer", (1.0, 0.0, 0.0)) for r in columns], dtype=float).reshape(M, 3)
         inp = cls(
             county_id=s(pairs, "county_id", ""), province=s(pairs, "province", "00"), region=s(pairs, "region", "west"),
             field=s(pairs, "field", "education"), demand=f(pairs, "demand"), baseline_staff=f(pairs, "baseline_staff"),
             weight=f(pairs, "weight", 1.0),
-            col_pair=np.array([int(r["pair"]) for r in columns], dtype=np.int64),
-            col_lever=s(columns, "lever", ""), col_cost=f(columns, "cost"), col_effect=f(columns, "effect"),
-            col_lower=f(columns, "lower", 0.0), col_upper=f(columns, "upper", math.inf),
+            col_lever=s(columns, "lever", ""), col_key=np.array(col_key, dtype=object), col_county=np.array(col_county, dtype=object),
+            col_cost=f(columns, "cost"), col_lower=f(columns, "lower", 0.0), col_upper=f(columns, "upper", math.inf),
             col_integer=np.array([bool(r.get("integer", False)) for r in columns], dtype=bool),
             col_payer=payer, col_unit=s(columns, "unit", "units"),
+            effect=sp.csc_matrix((ev, (er, ec)), shape=(K, M)),
+            cost_split=sp.csc_matrix((sv, ([r for r, _ in sr], [c for _, c in sr])), shape=(K, M)),
             groups=Groups.from_rows(groups), budget_yuan=float(budget_yuan),
             payer_budget_yuan=None if payer_budget_yuan is None else np.asarray(payer_budget_yuan, dtype=float),
             notes=dict(notes or {}),
@@ -300,11 +336,14 @@ class AllocationInputs:
         for name in ("county_id", "province", "region", "field", "baseline_staff", "weight"):
             if len(getattr(self, name)) != K:
                 p.append(f"inputs.{name}: length {len(getattr(self, name))} (allowed: one value per pair, {K})")
-        for name in ("col_pair", "col_lever", "col_effect", "col_lower", "col_upper", "col_integer", "col_unit"):
+        for name in ("col_lever", "col_key", "col_county", "col_lower", "col_upper", "col_integer", "col_unit"):
             if len(getattr(self, name)) != M:
                 p.append(f"inputs.{name}: length {len(getattr(self, name))} (allowed: one value per column, {M})")
         if self.col_payer.shape != (M, 3):
             p.append(f"inputs.col_payer: shape {self.col_payer.shape} (allowed: ({M}, 3) shares of {', '.join(PAYERS)})")
+        for name in ("effect", "cost_split"):
+            if getattr(self, name).shape != (K, M):
+                p.append(f"inputs.{name}: shape {getattr(self, name).shape} (allowed: ({K}, {M}), pairs x columns)")
         if p:
             raise OptimizerInputError(p)
 
@@ -320,20 +359,23 @@ class AllocationInputs:
         finite("baseline_staff", self.baseline_staff)
         finite("weight", self.weight, 0.0)
         finite("col_cost", self.col_cost)
-        finite("col_effect", self.col_effect)
+        finite("effect", self.effect.data)
+        finite("cost_split", self.cost_split.data, 0.0)
         finite("col_lower", self.col_lower)
         finite("col_payer", self.col_payer, 0.0)
         up = np.asarray(self.col_upper, dtype=float)
         bad = np.flatnonzero(np.isnan(up) | (up < self.col_lower))
         for i in bad[:5]:
             p.append(f"inputs.col_upper[{i}]: {up[i]!r} is below the lower bound {self.col_lower[i]!r} (allowed: >= lower, or inf)")
-        if M and (self.col_pair.min() < 0 or self.col_pair.max() >= K):
-            p.append(f"inputs.col_pair: index out of range (allowed: 0..{K - 1})")
         if M:
             s = self.col_payer.sum(axis=1)
             bad = np.flatnonzero(np.abs(s - 1.0) > 1e-6)
             for i in bad[:5]:
                 p.append(f"inputs.col_payer[{i}]: shares sum to {s[i]:.6g} (allowed: they must sum to 1)")
+            cs = np.asarray(self.cost_split.sum(axis=0)).ravel()
+            bad = np.flatnonzero(np.abs(cs - 1.0) > 1e-6)
+            for i in bad[:5]:
+                p.append(f"inputs.cost_split[:, {i}]: shares sum to {cs[i]:.6g} (allowed: each column's shares sum to 1)")
         if not (math.isfinite(self.budget_yuan) and self.budget_yuan >= 0):
             p.append(f"budget: {self.budget_yuan!r} (allowed: a number >= 0, yuan per year)")
         if self.payer_budget_yuan is not None:
@@ -505,38 +547,23 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
     reg = table["region"].to_numpy(object)
     fields_arr = np.array(FIELDS, dtype=object)
 
-    cols: dict[str, list] = {k: [] for k in ("pair", "lever", "cost", "effect", "upper", "integer", "payer", "supply")}
     region_payer = {rg: np.array([sc.budget.payer_shares[rg][p] for p in PAYERS]) for rg in sc.budget.payer_shares}
-
-    def add(pairs_idx, lever, cost, effect, upper, integer, payer_rows, supply):
-        m = len(pairs_idx)
-        if m == 0:
-            return np.zeros(0, dtype=np.int64)
-        start = sum(len(c) for c in cols["pair"])
-        cols["pair"].append(np.asarray(pairs_idx, dtype=np.int64))
-        cols["lever"].append(np.full(m, lever, dtype=object))
-        cols["cost"].append(np.broadcast_to(np.asarray(cost, float), (m,)).copy())
-        cols["effect"].append(np.broadcast_to(np.asarray(effect, float), (m,)).copy())
-        cols["upper"].append(np.broadcast_to(np.asarray(upper, float), (m,)).copy())
-        cols["integer"].append(np.full(m, integer, dtype=bool))
-        cols["payer"].append(np.asarray(payer_rows, float).reshape(m, 3))
-        cols["supply"].append(np.full(m, 1.0 if supply else 0.0))
-        return np.arange(start, start + m)
-
     pay_region = np.array([region_payer[rg] for rg in reg])  # (n, 3)
+    cb = _ColumnBuilder(cid, fields_arr, pair_county, pair_field, nf)
     groups: list[Groups] = []
     supply_cols: list[np.ndarray] = []
+    k_all = np.arange(K)
 
     # special posts ---------------------------------------------------------------
     spc = np.array([posts.special_posts_per_county[f] for f in FIELDS])
     grade = int(posts.special_post_grade)
-    sp_pay = base[grade - 1] * (1 + perf + pay.performance_tilt_township) + allowance + s0  # (n,)
-    sp_fill = filled_share(p_twp, q, H)  # (n, nf)
-    ok = (spc[None, :] > 0) & (townships[:, None] > 0) & np.ones((n, nf), bool)
-    k_sp = np.flatnonzero(flat(ok))
+    sp_pay = base[grade - 1] * (1 + perf + pay.performance_tilt_township) + allowance + s0  # (n,) yuan/month
+    sp_fill = flat(filled_share(p_twp, q, H))
+    ok = flat((spc[None, :] > 0) & (townships[:, None] > 0) & np.ones((n, nf), bool))
+    k_sp = np.flatnonzero(ok)
     i_sp, j_sp = pair_county[k_sp], pair_field[k_sp]
-    c_sp = add(k_sp, "special_post", 12.0 * sp_pay[i_sp] * flat(sp_fill)[k_sp], flat(sp_fill)[k_sp],
-               np.ceil(SPECIAL_POST_COUNTY_MULTIPLE * spc[j_sp]), True, pay_region[i_sp], True)
+    c_sp = cb.add_pairs(k_sp, "special_post", 12.0 * sp_pay[i_sp] * sp_fill[k_sp], sp_fill[k_sp],
+                        np.ceil(SPECIAL_POST_COUNTY_MULTIPLE * spc[j_sp]), True, pay_region[i_sp])
     supply_cols.append(c_sp)
     if len(c_sp):
         key = prov[i_sp] + "|" + fields_arr[j_sp]
@@ -545,6 +572,7 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
 
     # programme places -----------------------------------------------------------------
     prog_cols = []
+    vacant_posts = flat(np.maximum(0.0, A - P))
     for name in sc.programmes.__dataclass_fields__:
         if name == "scale":
             continue
@@ -553,18 +581,18 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
         if places <= 0:
             continue
         shares = np.array([pg.field_shares[f] for f in FIELDS])
-        elig = np.isin(reg, list(pg.regions))[:, None] & (shares[None, :] > 0) & (flat(np.maximum(0.0, A - P)).reshape(n, nf) > 0)
-        k_p = np.flatnonzero(flat(elig))
+        elig = np.isin(reg, list(pg.regions))[pair_county] & (shares[pair_field] > 0) & (vacant_posts > 0)
+        k_p = np.flatnonzero(elig)
         if len(k_p) == 0:
             continue
         eff, cost = programme_place(flat(p_pair)[k_p], beh.breach_rate, pg.term_years, pg.post_term_stay, H,
                                     pg.subsidy_yuan_per_year, pg.breach_penalty_yuan)
         payer_row = np.array([1.0 if p == pg.payer else 0.0 for p in PAYERS])
-        c_p = add(k_p, f"place_{name}", cost, eff, math.inf, True, np.tile(payer_row, (len(k_p), 1)), True)
+        c_p = cb.add_pairs(k_p, f"place_{name}", cost, eff, math.inf, True, np.tile(payer_row, (len(k_p), 1)))
         supply_cols.append(c_p)
         prog_cols.append(c_p)
         jf = pair_field[k_p]
-        groups.append(_grouped(f"programme_quota", np.array([f"{name}|{FIELDS[j]}" for j in jf], dtype=object), c_p,
+        groups.append(_grouped("programme_quota", np.array([f"{name}|{FIELDS[j]}" for j in jf], dtype=object), c_p,
                                np.ones(len(c_p)), lambda k, places=places, shares=shares: places * shares[FIELDS.index(k.split("|")[1])],
                                np.full(len(c_p), "", object), fields_arr[jf], name_prefix="quota"))
 
@@ -583,77 +611,75 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
                   for t, At in (("county", A_cty), ("township", A_twp)))
     n_sen, n_int = sen_share * S, int_share * S
     n_jun = np.maximum(0.0, S - n_sen - n_int)
-    head_sen = np.maximum(0.0, cap_sen - n_sen)
-    head_int = np.maximum(0.0, cap_int - n_int)
-    k_all = np.arange(K)
-    i_all = pair_county
-    k_s = k_all[(flat(head_sen) > 0) & (flat(np.floor(n_int)) > 0)]
-    c_sen = add(k_s, "senior_post", 12 * d_sen, promo_effect(flat(p_pair)[k_s], d_sen),
-                np.floor(flat(n_int)[k_s]), True, pay_region[i_all[k_s]], False)
-    k_i = k_all[(flat(head_int) > 0) & (flat(np.floor(n_jun)) > 0)]
-    c_int = add(k_i, "intermediate_post", 12 * d_int, promo_effect(flat(p_pair)[k_i], d_int),
-                np.floor(flat(n_jun)[k_i]), True, pay_region[i_all[k_i]], False)
-    cap_rows = []
+    head_sen = flat(np.maximum(0.0, cap_sen - n_sen))
+    head_int = flat(np.maximum(0.0, cap_int - n_int))
+    k_s = k_all[(head_sen > 0) & (flat(np.floor(n_int)) > 0)]
+    c_sen = cb.add_pairs(k_s, "senior_post", 12 * d_sen, promo_effect(flat(p_pair)[k_s], d_sen),
+                         flat(np.floor(n_int))[k_s], True, pay_region[pair_county[k_s]])
+    k_i = k_all[(head_int > 0) & (flat(np.floor(n_jun)) > 0)]
+    c_int = cb.add_pairs(k_i, "intermediate_post", 12 * d_int, promo_effect(flat(p_pair)[k_i], d_int),
+                         flat(np.floor(n_jun))[k_i], True, pay_region[pair_county[k_i]])
     if len(c_sen):
-        cap_rows.append(_per_pair("senior_cap", k_s, c_sen, np.ones(len(c_sen)), flat(head_sen), cid, fields_arr, pair_county, pair_field, prov))
-    # intermediate cap: x_int - x_sen <= headroom, on every pair that has either column
+        groups.append(cb.pair_rows("senior_cap", k_s, np.arange(len(k_s)), c_sen, np.ones(len(c_sen)), head_sen[k_s], prov))
+    # intermediate cap: new intermediate posts - new senior posts <= headroom (a promotion to senior frees a post)
     k_ic = np.union1d(k_s, k_i)
     if len(k_ic):
-        pos = {k: g for g, k in enumerate(k_ic)}
-        eg = np.concatenate([[pos[k] for k in k_i], [pos[k] for k in k_s]]).astype(np.int64)
-        ec = np.concatenate([c_int, c_sen]).astype(np.int64)
-        ev = np.concatenate([np.ones(len(c_int)), -np.ones(len(c_sen))])
-        cap_rows.append(_rows_from("intermediate_cap", k_ic, eg, ec, ev, flat(head_int)[k_ic], cid, fields_arr, pair_county, pair_field, prov))
-    groups.extend(cap_rows)
+        pos = np.searchsorted(k_ic, np.concatenate([k_i, k_s]))
+        groups.append(cb.pair_rows("intermediate_cap", k_ic, pos, np.concatenate([c_int, c_sen]),
+                                   np.concatenate([np.ones(len(c_int)), -np.ones(len(c_sen))]), head_int[k_ic], prov))
 
     # directed senior posts (township, outside the cap, province total) --------------------
     if posts.directed_senior_share > 0:
-        n_int_twp = np.floor(int_share * St)
-        k_d = k_all[flat(n_int_twp) > 0]
-        c_dir = add(k_d, "directed_senior_post", 12 * d_sen, promo_effect(flat(p_twp)[k_d], d_sen),
-                    flat(n_int_twp)[k_d], True, pay_region[i_all[k_d]], False)
+        n_int_twp = flat(np.floor(int_share * St))
+        k_d = k_all[n_int_twp > 0]
+        c_dir = cb.add_pairs(k_d, "directed_senior_post", 12 * d_sen, promo_effect(flat(p_twp)[k_d], d_sen),
+                             n_int_twp[k_d], True, pay_region[pair_county[k_d]])
         if len(c_dir):
             tot = {p: posts.directed_senior_share * A_twp[prov == p].sum() for p in np.unique(prov)}
-            key = prov[i_all[k_d]]
+            key = prov[pair_county[k_d]]
             groups.append(_grouped("directed_total", key, c_dir, np.ones(len(c_dir)), lambda k: tot[k],
                                    key, np.full(len(c_dir), "", object)))
 
-    # subsidies: piecewise-linear segments --------------------------------------------------
+    # subsidies: county-wide, piecewise-linear segments ---------------------------------------
+    # The township work subsidy and the hardship allowance are paid per person to all staff of
+    # a county's township units (resp. of a hardship county) whatever their field (57号 §9), so
+    # a top-up is decided per county; each segment acts on the county's five shortfall rows.
     brk = np.asarray(SUBSIDY_BREAKS)
     width = np.diff(brk)
+    Kt, Kc = persistence(p_twp, H), persistence(p_cty, H)  # (n, nf)
     twp_cols, cty_cols = [], []
-    K_twp, K_cty = persistence(flat(p_twp), H), persistence(flat(p_cty), H)
-    St_f, Sc_f = flat(St), flat(Sc)
-    k_t = k_all[St_f > 0]
-    k_c = k_all[(Sc_f > 0) & (cls[pair_county] >= 1)]
+    i_t = np.flatnonzero(St.sum(axis=1) > 0)
+    i_c = np.flatnonzero((Sc.sum(axis=1) > 0) & (cls >= 1))
     for j in range(len(width)):
-        slope_t = (exits_avoided(brk[j + 1], flat(p_twp)[k_t], beta) - exits_avoided(brk[j], flat(p_twp)[k_t], beta)) / width[j]
-        twp_cols.append(add(k_t, "township_subsidy", 12 * St_f[k_t], St_f[k_t] * K_twp[k_t] * slope_t, width[j],
-                            False, pay_region[i_all[k_t]], False))
-        slope_c = (exits_avoided(brk[j + 1], flat(p_cty)[k_c], beta) - exits_avoided(brk[j], flat(p_cty)[k_c], beta)) / width[j]
-        cty_cols.append(add(k_c, "hardship_topup", 12 * Sc_f[k_c], Sc_f[k_c] * K_cty[k_c] * slope_c, width[j],
-                            False, pay_region[i_all[k_c]], False))
-    # link: hardship top-up (county-seat segments) <= township total (township segments), where both exist
-    k_link = np.intersect1d(k_c, k_t)
-    if len(k_link) and len(cty_cols[0]):
-        pos_c = {k: idx for idx, k in enumerate(k_c)}
-        pos_t = {k: idx for idx, k in enumerate(k_t)}
-        gi = np.arange(len(k_link))
-        ic = np.array([pos_c[k] for k in k_link])
-        it = np.array([pos_t[k] for k in k_link])
-        eg = np.concatenate([np.tile(gi, len(width)), np.tile(gi, len(width))])
-        ec = np.concatenate([np.concatenate([c[ic] for c in cty_cols]), np.concatenate([c[it] for c in twp_cols])])
-        ev = np.concatenate([np.ones(len(gi) * len(width)), -np.ones(len(gi) * len(width))])
-        groups.append(_rows_from("subsidy_link", k_link, eg, ec, ev, np.zeros(len(k_link)), cid, fields_arr, pair_county, pair_field, prov))
+        g_t = (exits_avoided(brk[j + 1], p_twp, beta) - exits_avoided(brk[j], p_twp, beta)) / width[j]
+        twp_cols.append(cb.add_counties(i_t, "township_subsidy", 12 * St[i_t].sum(axis=1), (St * Kt * g_t)[i_t],
+                                        St[i_t], width[j], pay_region[i_t]))
+        g_c = (exits_avoided(brk[j + 1], p_cty, beta) - exits_avoided(brk[j], p_cty, beta)) / width[j]
+        cty_cols.append(cb.add_counties(i_c, "hardship_topup", 12 * Sc[i_c].sum(axis=1), (Sc * Kc * g_c)[i_c],
+                                        Sc[i_c], width[j], pay_region[i_c]))
+    # link: the top-up reaches township staff too, so the township total is at least the top-up
+    i_link = np.intersect1d(i_c, i_t)
+    if len(i_link) and len(cty_cols[0]):
+        pc_, pt_ = np.searchsorted(i_c, i_link), np.searchsorted(i_t, i_link)
+        gi = np.arange(len(i_link))
+        nw = len(width)
+        eg = np.concatenate([np.tile(gi, nw), np.tile(gi, nw)])
+        ec = np.concatenate([np.concatenate([c[pc_] for c in cty_cols]), np.concatenate([c[pt_] for c in twp_cols])])
+        ev = np.concatenate([np.ones(len(gi) * nw), -np.ones(len(gi) * nw)])
+        groups.append(Groups(family=np.full(len(gi), "subsidy_link", object),
+                             name=np.array([f"subsidy_link_{c}" for c in cid[i_link]], dtype=object),
+                             sense=np.full(len(gi), "<=", object), rhs=np.zeros(len(gi)),
+                             label_county=cid[i_link].astype(object), label_province=prov[i_link].astype(object),
+                             label_field=np.full(len(gi), "", object), entry_group=eg.astype(np.int64),
+                             entry_col=ec.astype(np.int64), entry_coef=ev))
 
-    # programme places per county: at most the vacant authorized posts -----------------------
+    # programme places per county x field: at most the vacant authorized posts ------------------
     if prog_cols:
         allp = np.concatenate(prog_cols)
-        kp = np.concatenate(cols["pair"])[allp]
+        kp = cb.home_pair(allp)
         k_u, inv = np.unique(kp, return_inverse=True)
-        groups.append(_rows_from("county_bound", k_u, inv.astype(np.int64), allp, np.ones(len(allp)),
-                                 flat(np.maximum(0.0, A - P))[k_u], cid, fields_arr, pair_county, pair_field, prov,
-                                 name_prefix="places_bound"))
+        groups.append(cb.pair_rows("county_bound", k_u, inv.astype(np.int64), allp, np.ones(len(allp)),
+                                   vacant_posts[k_u], prov, name_prefix="places_bound"))
 
     # recruit supply per province x field --------------------------------------------------
     apv = np.array([rec.applicants_per_vacancy[f] for f in FIELDS])
@@ -661,21 +687,15 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
     qual = (1 - norm.cdf(rec.entry_threshold - mu)) / max(1e-12, 1 - norm.cdf(-mu))
     pool = apv[None, :] * (1 + rec.hardship_tilt * cls[:, None]) * qual * vac
     spare = np.maximum(0.0, pool - q * (p_pair + r) * S)
-    allc = np.concatenate(cols["pair"]) if cols["pair"] else np.zeros(0, np.int64)
     sup = np.concatenate(supply_cols) if supply_cols else np.zeros(0, np.int64)
     if len(sup):
-        ks = allc[sup]
+        ks = cb.home_pair(sup)
         key = prov[pair_county[ks]] + "|" + fields_arr[pair_field[ks]]
-        spare_pf = {}
-        for p_ in np.unique(prov):
-            for j, f in enumerate(FIELDS):
-                spare_pf[f"{p_}|{f}"] = float(spare[prov == p_, j].sum())
+        spare_pf = {f"{p_}|{f}": float(spare[prov == p_, j].sum()) for p_ in np.unique(prov) for j, f in enumerate(FIELDS)}
         groups.append(_grouped("supply", key, sup, np.ones(len(sup)), lambda k: spare_pf[k],
                                prov[pair_county[ks]], fields_arr[pair_field[ks]]))
 
-    # assemble ---------------------------------------------------------------------------
-    cat = lambda k, dt=None: np.concatenate(cols[k]) if cols[k] else np.zeros(0, dtype=dt or float)  # noqa: E731
-    col_lever = cat("lever", object)
+    # payer budgets ------------------------------------------------------------------------
     gap_w = flat(w_county[:, None] * np.maximum(0.0, D - P))
     region_gap = {rg: gap_w[reg[pair_county] == rg].sum() for rg in region_payer}
     tot_gap = sum(region_gap.values())
@@ -695,19 +715,95 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
         "status_quo": {"demand": float(D.sum()), "staff": float(S.sum()), "expected_exits": float(exits.sum()),
                        "baseline_staff": float(P.sum())},
     }
+    cols = cb.finish(K)
     inp = AllocationInputs(
         county_id=cid[pair_county], province=prov[pair_county], region=reg[pair_county], field=fields_arr[pair_field],
-        demand=flat(D), baseline_staff=flat(P), weight=w_county[pair_county],
-        col_pair=cat("pair", np.int64).astype(np.int64), col_lever=col_lever, col_cost=cat("cost"),
-        col_effect=cat("effect"), col_lower=np.zeros(len(col_lever)), col_upper=cat("upper"),
-        col_integer=cat("integer", bool).astype(bool),
-        col_payer=np.concatenate(cols["payer"]) if cols["payer"] else np.zeros((0, 3)),
-        col_unit=np.array([lever_unit(lv) for lv in col_lever], dtype=object) if len(col_lever) else np.zeros(0, object),
-        groups=Groups.concat(groups), budget_yuan=budget, payer_budget_yuan=payer_share * budget,
-        payer_budget_share=payer_share, notes=notes,
+        demand=flat(D), baseline_staff=flat(P), weight=w_county[pair_county], groups=Groups.concat(groups),
+        budget_yuan=budget, payer_budget_yuan=payer_share * budget, payer_budget_share=payer_share, notes=notes, **cols,
     )
     inp.validate()
     return inp
+
+
+class _ColumnBuilder:
+    """Collects lever columns: per-pair columns (one effect) and county-wide ones (one effect per field)."""
+
+    def __init__(self, cid, fields_arr, pair_county, pair_field, nf):
+        self.cid, self.fields_arr, self.pc, self.pf, self.nf = cid, fields_arr, pair_county, pair_field, nf
+        self.m = 0
+        self.parts: dict[str, list] = {k: [] for k in ("lever", "key", "county", "cost", "upper", "integer", "payer", "home")}
+        self.er, self.ec, self.ev, self.sv = [], [], [], []
+
+    def _common(self, m, lever, cost, upper, integer, payer):
+        start = self.m
+        self.parts["lever"].append(np.full(m, lever, dtype=object))
+        self.parts["cost"].append(np.broadcast_to(np.asarray(cost, float), (m,)).copy())
+        self.parts["upper"].append(np.broadcast_to(np.asarray(upper, float), (m,)).copy())
+        self.parts["integer"].append(np.full(m, integer, dtype=bool))
+        self.parts["payer"].append(np.asarray(payer, float).reshape(m, 3))
+        self.m += m
+        return np.arange(start, start + m)
+
+    def add_pairs(self, pairs, lever, cost, effect, upper, integer, payer) -> np.ndarray:
+        """One column per pair in ``pairs``."""
+        pairs = np.asarray(pairs, dtype=np.int64)
+        m = len(pairs)
+        if m == 0:
+            return np.zeros(0, dtype=np.int64)
+        idx = self._common(m, lever, cost, upper, integer, payer)
+        self.parts["key"].append(np.array([f"{c}_{f}" for c, f in zip(self.cid[self.pc[pairs]], self.fields_arr[self.pf[pairs]])], dtype=object))
+        self.parts["county"].append(self.cid[self.pc[pairs]])
+        self.parts["home"].append(pairs)
+        self.er.append(pairs); self.ec.append(idx)
+        self.ev.append(np.broadcast_to(np.asarray(effect, float), (m,)).copy()); self.sv.append(np.ones(m))
+        return idx
+
+    def add_counties(self, counties, lever, cost, effect, split_weight, upper, payer) -> np.ndarray:
+        """One column per county in ``counties``, acting on each of its fields (``effect``, (c, nf))."""
+        counties = np.asarray(counties, dtype=np.int64)
+        m = len(counties)
+        if m == 0:
+            return np.zeros(0, dtype=np.int64)
+        idx = self._common(m, lever, cost, upper, False, payer)
+        self.parts["key"].append(np.array([f"{c}_all" for c in self.cid[counties]], dtype=object))
+        self.parts["county"].append(self.cid[counties])
+        self.parts["home"].append(np.full(m, -1, dtype=np.int64))
+        wsum = split_weight.sum(axis=1, keepdims=True)
+        share = np.where(wsum > 0, split_weight / np.where(wsum > 0, wsum, 1.0), 1.0 / self.nf)
+        pairs = counties[:, None] * self.nf + np.arange(self.nf)[None, :]
+        keep = (np.asarray(effect) != 0) | (share != 0)
+        self.er.append(pairs[keep]); self.ec.append(np.broadcast_to(idx[:, None], pairs.shape)[keep])
+        self.ev.append(np.asarray(effect, float)[keep]); self.sv.append(share[keep])
+        return idx
+
+    def home_pair(self, cols) -> np.ndarray:
+        return np.concatenate(self.parts["home"])[cols]
+
+    def pair_rows(self, family, pairs, entry_group, entry_col, entry_coef, rhs, prov, name_prefix=None) -> Groups:
+        """One ``<=`` row per pair in ``pairs`` (named ``<prefix>_<county>_<field>``)."""
+        pairs = np.asarray(pairs, dtype=np.int64)
+        c, f = self.cid[self.pc[pairs]], self.fields_arr[self.pf[pairs]]
+        prefix = name_prefix or family
+        return Groups(family=np.full(len(pairs), family, object),
+                      name=np.array([f"{prefix}_{a}_{b}" for a, b in zip(c, f)], dtype=object),
+                      sense=np.full(len(pairs), "<=", object), rhs=np.asarray(rhs, float), label_county=c.astype(object),
+                      label_province=prov[self.pc[pairs]].astype(object), label_field=f.astype(object),
+                      entry_group=np.asarray(entry_group, np.int64), entry_col=np.asarray(entry_col, np.int64),
+                      entry_coef=np.asarray(entry_coef, float))
+
+    def finish(self, K) -> dict:
+        cat = lambda k, dt: np.concatenate(self.parts[k]) if self.parts[k] else np.zeros(0, dtype=dt)  # noqa: E731
+        M = self.m
+        lever = cat("lever", object)
+        er, ec = np.concatenate(self.er), np.concatenate(self.ec)
+        return dict(
+            col_lever=lever, col_key=cat("key", object), col_county=cat("county", object), col_cost=cat("cost", float),
+            col_lower=np.zeros(M), col_upper=cat("upper", float), col_integer=cat("integer", bool).astype(bool),
+            col_payer=np.concatenate(self.parts["payer"]) if self.parts["payer"] else np.zeros((0, 3)),
+            col_unit=np.array([lever_unit(lv) for lv in lever], dtype=object),
+            effect=sp.csc_matrix((np.concatenate(self.ev), (er, ec)), shape=(K, M)),
+            cost_split=sp.csc_matrix((np.concatenate(self.sv), (er, ec)), shape=(K, M)),
+        )
 
 
 def exits_after(p0, beta, s):
@@ -735,22 +831,6 @@ def _grouped(family, keys, cols, coefs, rhs_of, label_province, label_field, nam
         rhs=np.array([rhs_of(k) for k in uk], dtype=float), label_county=np.full(len(uk), "", object),
         label_province=np.asarray(label_province, dtype=object)[first], label_field=np.asarray(label_field, dtype=object)[first],
         entry_group=inv.astype(np.int64), entry_col=np.asarray(cols, np.int64), entry_coef=np.asarray(coefs, float))
-
-
-def _per_pair(family, pairs, cols, coefs, rhs_all, cid, fields_arr, pc, pf, prov) -> Groups:
-    return _rows_from(family, pairs, np.arange(len(pairs), dtype=np.int64), cols, coefs, rhs_all[pairs],
-                      cid, fields_arr, pc, pf, prov)
-
-
-def _rows_from(family, pairs, eg, ec, ev, rhs, cid, fields_arr, pc, pf, prov, name_prefix=None) -> Groups:
-    pairs = np.asarray(pairs, dtype=np.int64)
-    prefix = name_prefix or family
-    c, f = cid[pc[pairs]], fields_arr[pf[pairs]]
-    names = np.array([f"{prefix}_{a}_{b}" for a, b in zip(c, f)], dtype=object)
-    return Groups(family=np.full(len(pairs), family, object), name=names, sense=np.full(len(pairs), "<=", object),
-                  rhs=np.asarray(rhs, float), label_county=c.astype(object), label_province=prov[pc[pairs]].astype(object),
-                  label_field=f.astype(object), entry_group=np.asarray(eg, np.int64), entry_col=np.asarray(ec, np.int64),
-                  entry_coef=np.asarray(ev, float))
 
 
 __all__ = ["AllocationInputs", "Groups", "from_scenario", "exits_avoided", "exits_after", "persistence",

@@ -14,7 +14,8 @@ column.  Everything else reads these arrays:
   per-county bounds, to find which families make an instance infeasible.
 
 Columns: the M lever columns, one *surplus* ``t_k`` per pair (staff beyond demand),
-one *spending* column ``m_g`` per county x payer pattern (yuan/year), then the
+one *spending* column ``m_g`` per county x payer pattern (in MONEY_UNIT = 10,000
+yuan per year), then the
 objective's own columns (``z`` for equity, ``v`` per pair for the integer equity
 cap, ``y`` per county for a cost target on a share of counties).  The shortfall
 of pair k is ``u_k = gap_k - (E x)_k + t_k`` with ``gap = demand - baseline``
@@ -26,16 +27,16 @@ Rows and families (unit of the right-hand side):
 family              row                                                              unit
 ==================  ===============================================================  =========
 shortfall           (E x)_k - t_k <= gap_k            (i.e. u_k >= 0)                persons
-spending            sum_{j in g} cost_j x_j - m_g = 0                                yuan/year
-budget              sum_g m_g <= budget                                              yuan/year
-payer_budget        sum_g share_gq m_g <= budget_q                                   yuan/year
+spending            sum_{j in g} cost_j x_j / MONEY_UNIT - m_g = 0                   10^4 yuan/yr
+budget              sum_g m_g <= budget / MONEY_UNIT                                 10^4 yuan/yr
+payer_budget        sum_g share_gq m_g <= budget_q / MONEY_UNIT                      10^4 yuan/yr
 <group families>    from ``inputs.groups`` (caps, supply, quotas, bounds, links)     varies
 equity              u_k - demand_k z (- v_k) <= 0                                    persons
 coverage_target     u_k (- big_k (1 - y_c)) <= (1 - target) demand_k                persons
 target_share        sum_c y_c >= ceil(share x counties)                              counties
 ==================  ===============================================================  =========
 
-Objectives: shortfall ``sum_k w_k u_k + spend_penalty sum_g m_g``; equity ``z`` then
+Objectives: shortfall ``sum_k w_k u_k + spend_penalty sum_g m_g``; equity ``z x total demand`` then
 (stage 2, :func:`weighted_shortfall_objective`) the weighted shortfall with ``z``
 capped; cost ``sum_g m_g``.
 """
@@ -53,8 +54,13 @@ from .inputs import PAYERS, AllocationInputs
 
 OBJECTIVES = ("shortfall", "equity", "cost")
 INF = math.inf
+#: yuan per unit of the spending columns, the budget and payer rows and the cost objective
+#: (10,000 yuan, 万元): keeps money coefficients near 1 so solver tolerances mean the same
+#: thing on the budget row as on the staffing rows.  Duals are converted back to yuan.
+MONEY_UNIT = 1e4
 
-#: unit of the right-hand side of each row family (for messages)
+#: unit of the right-hand side of each row family, as reported (money rows are held in
+#: MONEY_UNIT inside the model and converted to yuan in messages and tables)
 FAMILY_UNITS = {
     "shortfall": "persons", "spending": "yuan/year", "budget": "yuan/year", "payer_budget": "yuan/year", "supply": "recruits/year",
     "senior_cap": "posts", "intermediate_cap": "posts", "directed_total": "posts", "programme_quota": "places",
@@ -86,6 +92,7 @@ class ModelArrays:
     m_start: int = 0
     n_spend: int = 0
     z_col: int = -1
+    z_scale: float = 1.0
     y_start: int = -1
     y_county: np.ndarray | None = None
     v_start: int = -1
@@ -119,14 +126,16 @@ class ModelArrays:
 
     def money(self, x: np.ndarray) -> float:
         """Yuan per year spent at solution ``x``."""
-        return float(x[self.m_start:self.m_start + self.n_spend].sum())
+        return float(x[self.m_start:self.m_start + self.n_spend].sum()) * MONEY_UNIT
 
     def violations(self, x: np.ndarray, tol: float = 1e-6) -> dict[str, float]:
         """Largest violation per row family (and of column bounds), relative to max(1, |bound|)."""
         ax = self.A @ x
         out: dict[str, float] = {}
-        lo_v = np.where(np.isfinite(self.row_lo), (self.row_lo - ax) / np.maximum(1.0, np.abs(self.row_lo)), 0.0)
-        hi_v = np.where(np.isfinite(self.row_hi), (ax - self.row_hi) / np.maximum(1.0, np.abs(self.row_hi)), 0.0)
+        lo_f, hi_f = np.isfinite(self.row_lo), np.isfinite(self.row_hi)
+        lo_v, hi_v = np.zeros(len(ax)), np.zeros(len(ax))
+        lo_v[lo_f] = (self.row_lo[lo_f] - ax[lo_f]) / np.maximum(1.0, np.abs(self.row_lo[lo_f]))
+        hi_v[hi_f] = (ax[hi_f] - self.row_hi[hi_f]) / np.maximum(1.0, np.abs(self.row_hi[hi_f]))
         v = np.maximum(lo_v, hi_v)
         for fam in np.unique(self.row_family):
             m = self.row_family == fam
@@ -167,21 +176,21 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     pair_names = _pair_names(inputs)
     gap = inputs.gap
     w = inputs.weight.astype(float)
-    E = sp.csr_matrix((inputs.col_effect, (inputs.col_pair, np.arange(M))), shape=(K, M))  # effect of columns on pairs
+    E = sp.csr_matrix(inputs.effect)  # staff gained per unit: pairs x lever columns
 
     # ---- spending groups: one per county x payer pattern among columns with a cost
     has_cost = inputs.col_cost != 0
     pay_pat, pat_inv = np.unique(np.round(inputs.col_payer, 12), axis=0, return_inverse=True)
     pat_inv = np.asarray(pat_inv).reshape(-1)
-    county_codes, county_inv = np.unique(inputs.county_id.astype(str), return_inverse=True)
-    gkey = county_inv[inputs.col_pair] * max(1, len(pay_pat)) + pat_inv
+    county_codes = np.unique(inputs.county_id.astype(str))
+    gkey = np.searchsorted(county_codes, inputs.col_county.astype(str)) * max(1, len(pay_pat)) + pat_inv
     gkeys, g_of_col = np.unique(gkey[has_cost], return_inverse=True)
     G = len(gkeys)
     g_county = county_codes[gkeys // max(1, len(pay_pat))] if G else np.zeros(0, object)
     g_share = pay_pat[gkeys % max(1, len(pay_pat))] if G else np.zeros((0, 3))
 
     # ---- columns: levers | surplus t (K) | spending m (G) | z | v | y
-    names = _uniquify([f"{lv}_{pn}" for lv, pn in zip(inputs.col_lever, pair_names[inputs.col_pair])])
+    names = _uniquify([f"{lv}_{key}" for lv, key in zip(inputs.col_lever, inputs.col_key)])
     names += [f"surplus_{pn}" for pn in pair_names]
     names += [f"spend_{cid}_p{gk % max(1, len(pay_pat))}" for cid, gk in zip(g_county, gkeys)]
     t0_, m0 = M, M + K
@@ -203,8 +212,11 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
         n += len(nm)
         return start
 
+    # z is a ratio with tiny reduced costs; priced per person of total demand, the solver's
+    # optimality tolerance means the same as on the staffing rows (the value reported is z)
+    z_scale = float(max(1.0, inputs.demand.sum()))
     if objective == "equity":
-        z_col = add_cols([1.0], [0.0], [INF], [False], "equity", ["z_max_shortfall_ratio"])
+        z_col = add_cols([z_scale], [0.0], [INF], [False], "equity", ["z_max_shortfall_ratio"])
         if equity_soft_penalty is not None:
             v_start = add_cols(np.full(len(dpos), float(equity_soft_penalty)), np.zeros(len(dpos)), np.full(len(dpos), INF),
                                np.zeros(len(dpos), bool), "equity_slack", [f"v_{pair_names[k]}" for k in dpos])
@@ -220,10 +232,10 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
         # sum_k w_k u_k = sum_k w_k gap_k - (w E) x + w t
         c[:M] = -(E.T @ w)
         c[t0_:t0_ + K] = w
-        c[m0:m0 + G] = spend_penalty
+        c[m0:m0 + G] = spend_penalty * MONEY_UNIT
         offset = float(w @ gap)
     elif objective == "cost":
-        c[m0:m0 + G] = 1.0
+        c[m0:m0 + G] = 1.0  # the cost objective is in MONEY_UNIT
     # equity: only z (stage 1); the allocator sets the stage-2 objective via weighted_shortfall_objective()
 
     # ---- rows
@@ -251,15 +263,15 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     # spending rows: sum_{j in g} c_j x_j - m_g = 0
     jc = np.flatnonzero(has_cost)
     spend_row_start = add_rows(np.concatenate([g_of_col, np.arange(G)]), np.concatenate([jc, m0 + np.arange(G)]),
-                               np.concatenate([inputs.col_cost[jc], -np.ones(G)]), np.zeros(G), np.zeros(G),
+                               np.concatenate([inputs.col_cost[jc] / MONEY_UNIT, -np.ones(G)]), np.zeros(G), np.zeros(G),
                                [f"spending_{nm[6:]}" for nm in names[m0:m0 + G]], "spending")
     budget_row = -1
     payer_rows = np.zeros(0, np.int64)
     if objective != "cost":
-        budget_row = add_rows(np.zeros(G), m0 + np.arange(G), np.ones(G), [-INF], [inputs.budget_yuan], ["budget"], "budget")
+        budget_row = add_rows(np.zeros(G), m0 + np.arange(G), np.ones(G), [-INF], [inputs.budget_yuan / MONEY_UNIT], ["budget"], "budget")
         if inputs.payer_budget_yuan is not None and G:
             nz = np.nonzero(g_share.T)
-            start = add_rows(nz[0], m0 + nz[1], g_share.T[nz], np.full(3, -INF), np.asarray(inputs.payer_budget_yuan, float),
+            start = add_rows(nz[0], m0 + nz[1], g_share.T[nz], np.full(3, -INF), np.asarray(inputs.payer_budget_yuan, float) / MONEY_UNIT,
                              [f"payer_budget_{p}" for p in PAYERS], "payer_budget")
             payer_rows = np.arange(start, start + 3)
     g = inputs.groups
@@ -305,7 +317,7 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
         col_hi=np.concatenate(hi_parts), integer=np.concatenate(int_parts), col_names=names, row_names=rnames,
         col_family=np.concatenate(fam_parts), row_family=np.concatenate(rfam), objective=objective, offset=offset,
         n_lever=M, n_pairs=K, t_start=t0_, m_start=m0, n_spend=G, z_col=z_col, y_start=y_start, y_county=y_county,
-        v_start=v_start, budget_row=budget_row, payer_rows=payer_rows, group_row_start=group_row_start,
+        v_start=v_start, z_scale=z_scale, budget_row=budget_row, payer_rows=payer_rows, group_row_start=group_row_start,
         spend_row_start=spend_row_start, mode_row_start=mode_row_start, gap=gap.copy(), E=E,
     )
 
@@ -316,7 +328,7 @@ def weighted_shortfall_objective(arrays: ModelArrays, weight: np.ndarray, spend_
     c = np.zeros(len(arrays.c))
     c[:M] = -(arrays.E.T @ weight)
     c[arrays.t_start:arrays.t_start + K] = weight
-    c[arrays.m_start:arrays.m_start + arrays.n_spend] = spend_penalty
+    c[arrays.m_start:arrays.m_start + arrays.n_spend] = spend_penalty * MONEY_UNIT
     return c, float(weight @ arrays.gap)
 
 
@@ -437,4 +449,6 @@ def to_pulp(arrays: ModelArrays, name: str = "grassroots_allocation"):
     return prob, xs, cons
 
 
-__all__ = ["ModelArrays", "build_arrays", "weighted_shortfall_objective", "elastic", "to_pulp", "to_linprog", "OBJECTIVES", "FAMILY_UNITS", "DEFINITIONAL"]
+MONEY_FAMILIES = ("spending", "budget", "payer_budget")
+
+__all__ = ["MONEY_FAMILIES", "MONEY_UNIT", "ModelArrays", "build_arrays", "weighted_shortfall_objective", "elastic", "to_pulp", "to_linprog", "OBJECTIVES", "FAMILY_UNITS", "DEFINITIONAL"]

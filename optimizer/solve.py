@@ -25,7 +25,6 @@ slack -- or, when none does, to report the columns that make it unbounded.
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import time
@@ -35,9 +34,14 @@ import numpy as np
 import pulp
 
 from .errors import InfeasibleError, OptimizerInputError, SolverError, UnboundedError
-from .model import FAMILY_UNITS, ModelArrays, elastic, to_pulp
+from .model import FAMILY_UNITS, MONEY_FAMILIES, MONEY_UNIT, ModelArrays, elastic, to_pulp
 
 SOLVERS = ("highs", "cbc")
+#: HiGHS options used unless overridden.  The model is scaled by construction (money in
+#: 10,000 yuan, the equity ratio priced per person of demand), and HiGHS's own simplex
+#: scaling on top of it multiplies the iterations on the national instance by 1.6 and the
+#: time by up to 6 (``benchmarks/optimizer.py``), so it is off.
+HIGHS_OPTIONS = {"simplex_scale_strategy": 0}
 
 
 @dataclass
@@ -244,13 +248,14 @@ class Session:
 
     def __init__(self, arrays: ModelArrays, solver: str = "highs", *, time_limit: float | None = None,
                  mip_gap: float | None = None, msg: bool = False, threads: int | None = None,
-                 name: str = "grassroots_allocation"):
+                 name: str = "grassroots_allocation", highs_options: dict | None = None):
         if solver not in SOLVERS:
             raise OptimizerInputError([f"solver: {solver!r} (allowed: {', '.join(SOLVERS)})"])
         self.arrays = arrays.copy()
         self.solver = solver
         self.time_limit, self.mip_gap, self.msg, self.threads = time_limit, mip_gap, msg, threads
         self.name = name
+        self.highs_options = dict(HIGHS_OPTIONS if highs_options is None else highs_options)
         self.relaxed = False
         self.build_seconds = 0.0
         self.solve_seconds = 0.0
@@ -330,7 +335,8 @@ class Session:
         inf = highspy.kHighsInf
         if self._highs_solver is None or self._highs_solver.mip != self.mip:
             self._highs_solver = ArrayHiGHS(mip=self.mip, msg=self.msg, timeLimit=self.time_limit,
-                                            gapRel=self.mip_gap if self.mip else None, threads=self.threads)
+                                            gapRel=self.mip_gap if self.mip else None, threads=self.threads,
+                                            **self.highs_options)
             self.prob.solve(self._highs_solver)
             return self.prob._gtp_raw
         h = self.prob.solverModel
@@ -383,7 +389,7 @@ def diagnose(session: Session, label: str = "", kind: str = "infeasible") -> Non
     a = session.arrays
     el, fam, target = elastic(a)
     sub = Session(el, session.solver, time_limit=session.time_limit, mip_gap=session.mip_gap, msg=False,
-                  threads=session.threads, name=session.name + "_elastic")
+                  threads=session.threads, name=session.name + "_elastic", highs_options=session.highs_options)
     sub.relaxed = session.relaxed
     raw = sub.run()
     if raw.x is None or raw.kind not in ("optimal", "feasible"):
@@ -394,8 +400,13 @@ def diagnose(session: Session, label: str = "", kind: str = "infeasible") -> Non
     used = slack > 1e-7 * np.maximum(1.0, np.abs(slack).max())
     used &= slack > 1e-9
     if not used.any():
-        cols = [a.col_names[j] for j in range(n)
-                if (a.c[j] < 0 and not np.isfinite(a.col_hi[j])) or (a.c[j] > 0 and not np.isfinite(a.col_lo[j]))]
+        # lever columns that earn money without limit (negative cost, no upper bound) come first
+        sp_rows = a.A[a.spend_row_start:a.spend_row_start + a.n_spend, :a.n_lever]
+        earns = np.flatnonzero((np.asarray(sp_rows.min(axis=0).todense()).ravel() < 0) & ~np.isfinite(a.col_hi[:a.n_lever])) \
+            if a.n_spend and a.n_lever else np.zeros(0, int)
+        cols = [a.col_names[j] for j in earns]
+        cols += [a.col_names[j] for j in range(n) if j not in set(earns) and a.col_family[j] != "spending"
+                 and ((a.c[j] < 0 and not np.isfinite(a.col_hi[j])) or (a.c[j] > 0 and not np.isfinite(a.col_lo[j])))]
         raise UnboundedError(
             f"unbounded{label}: the objective can improve without limit through "
             f"{len(cols)} column(s) with no bound in the improving direction"
@@ -404,9 +415,10 @@ def diagnose(session: Session, label: str = "", kind: str = "infeasible") -> Non
     for f in dict.fromkeys(fam[used]):
         m = used & (fam == f)
         order = np.argsort(-slack[m])
-        families[str(f)] = {"rows": int(m.sum()), "slack": float(slack[m].sum()), "unit": FAMILY_UNITS.get(str(f), ""),
+        scale = MONEY_UNIT if f in MONEY_FAMILIES else 1.0
+        families[str(f)] = {"rows": int(m.sum()), "slack": float(slack[m].sum()) * scale, "unit": FAMILY_UNITS.get(str(f), ""),
                             "examples": [str(t) for t in target[m][order][:3]]}
     raise InfeasibleError(families, objective=label.strip(" ()"))
 
 
-__all__ = ["Session", "ArrayHiGHS", "RawSolution", "check", "diagnose", "cbc_path", "SOLVERS"]
+__all__ = ["HIGHS_OPTIONS", "Session", "ArrayHiGHS", "RawSolution", "check", "diagnose", "cbc_path", "SOLVERS"]

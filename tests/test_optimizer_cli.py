@@ -1,0 +1,104 @@
+"""``grassroots optimize | size-budget | frontier``: argument checks, result folders, file contents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pandas as pd
+import pytest
+
+from grassroots import cli, cmd_optimize
+from optimizer import ALLOCATION_COLUMNS, OptimizerInputError
+
+
+def ns(tmp_path, **kw):
+    base = dict(scenario="policy-2016", province=["64"], budget=1e8, objective=None, integer=False, solver=None,
+                target=None, share=None, confidence=None, budgets=None, write_lp=False, out=str(tmp_path / "run"),
+                quiet=True)
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+@pytest.mark.parametrize("command, kw, key", [
+    ("optimize", dict(budget=-5.0), "--budget"),
+    ("optimize", dict(objective="fastest"), "--objective"),
+    ("optimize", dict(solver="gurobi"), "--solver"),
+    ("size-budget", dict(target=1.2), "--target"),
+    ("size-budget", dict(share=-0.1), "--share"),
+    ("size-budget", dict(confidence=0.9), "--confidence"),
+    ("frontier", dict(budgets="1e9:0:5"), "--budgets"),
+    ("frontier", dict(budgets=None), "--budgets"),
+    ("optimize", dict(province=["99"]), "--province"),
+])
+def test_bad_arguments_one_line_and_no_folder(tmp_path, command, kw, key):
+    fn = {"optimize": cmd_optimize.optimize, "size-budget": cmd_optimize.size_budget, "frontier": cmd_optimize.frontier}[command]
+    with pytest.raises(OptimizerInputError) as ei:
+        fn(ns(tmp_path, **kw))
+    assert len(ei.value.problems) == 1
+    assert ei.value.problems[0].startswith(key) and "allowed" in ei.value.problems[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_exit_2_without_folder(tmp_path, capsys):
+    out = tmp_path / "x"
+    assert cli.main(["optimize", "policy-2016", "--province", "64", "--budget", "-1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("--budget")
+    assert not out.exists()
+    assert cli.main(["size-budget", "policy-2016", "--target", "1.5", "--out", str(out)]) == 2
+    assert cli.main(["optimize", "policy-2016", "--objective", "nope", "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_optimize_writes_the_result_folder(tmp_path, capsys):
+    assert cmd_optimize.optimize(ns(tmp_path, write_lp=True)) == 0
+    folder = tmp_path / "run"
+    assert capsys.readouterr().out.strip() == str(folder)
+    alloc = pd.read_csv(folder / "allocation.csv", dtype={"county_id": str, "province": str})
+    assert list(alloc.columns) == ALLOCATION_COLUMNS
+    assert (alloc["province"] == "64").all() and (alloc["quantity"] > 0).all()
+    sol = json.loads((folder / "solution.json").read_text())
+    for key in ("status", "objective", "budget_yuan", "budget_used_yuan", "solver", "solve_seconds", "shadow_prices"):
+        assert key in sol
+    assert sol["status"] == "optimal" and sol["solver"] == "highs"
+    assert sol["budget_yuan"] == 1e8 and sol["budget_used_yuan"] <= 1e8 * (1 + 1e-9)
+    assert alloc["cost_yuan"].sum() == pytest.approx(sol["budget_used_yuan"], rel=1e-9)
+    assert sol["shadow_prices"]["budget"] < 0
+    man = json.loads((folder / "manifest.json").read_text())
+    assert man["command"] == "optimize" and len(man["scenario_sha256"]) == 64
+    lp = (folder / "model.lp").read_text()
+    assert "budget:" in lp and "shortfall_640001_education" in lp
+    for name in ("summary_by_province_lever.csv", "outcomes.csv", "shadow_prices.csv"):
+        assert (folder / name).exists()
+
+
+def test_optimize_cbc_integer_equity(tmp_path):
+    assert cmd_optimize.optimize(ns(tmp_path, solver="cbc", integer=True, objective="equity")) == 0
+    sol = json.loads((tmp_path / "run" / "solution.json").read_text())
+    assert sol["solver"] == "cbc" and sol["integer"] and "max_shortfall_ratio_lp" in sol
+
+
+def test_size_budget(tmp_path):
+    assert cmd_optimize.size_budget(ns(tmp_path, target=0.85, budget=None)) == 0
+    sol = json.loads((tmp_path / "run" / "solution.json").read_text())
+    alloc = pd.read_csv(tmp_path / "run" / "allocation.csv")
+    assert sol["budget_yuan"] > 0 and alloc["cost_yuan"].sum() == pytest.approx(sol["budget_yuan"], rel=1e-9)
+    assert sol["totals"]["pairs_below_target_after"] == 0
+
+
+def test_infeasible_target_leaves_no_folder(tmp_path):
+    # before 2016 (no special posts, programmes outside the east) Shanghai cannot reach full coverage
+    with pytest.raises(RuntimeError) as ei:
+        cmd_optimize.size_budget(ns(tmp_path, scenario="baseline", province=["31"], target=1.0, budget=None))
+    assert ei.value.problems and all(line.startswith("infeasible") for line in ei.value.problems)
+    assert "coverage_target" in ei.value.families
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_frontier(tmp_path):
+    assert cmd_optimize.frontier(ns(tmp_path, budgets="0:2e8:4", budget=None)) == 0
+    table = pd.read_csv(tmp_path / "run" / "frontier.csv")
+    assert len(table) == 4 and (table["weighted_shortfall"].diff().dropna() <= 1e-6).all()
+    assert (table["marginal_value_per_yuan"].diff().dropna() <= 1e-12).all()  # diminishing returns
+    assert (tmp_path / "run" / "frontier.png").stat().st_size > 1000

@@ -131,6 +131,15 @@ def _write_result(rf, res, write_lp: bool) -> None:
         rf.files.append("model.lp")
 
 
+def _report(rf, args, sc, **tables) -> None:
+    """``report.html`` (self-contained, figures embedded) in the result folder."""
+    from grassroots import report
+    from optimizer import ALLOCATION_COLUMNS
+    if tables.get("allocation") is not None:
+        tables["allocation"] = tables["allocation"][ALLOCATION_COLUMNS]
+    report.write_report(rf, scenarios=[sc], lang=getattr(args, "lang", "en") or "en", **tables)
+
+
 def _scenario_label(args, sc) -> str:
     return sc.name or Path(str(args.scenario)).stem
 
@@ -149,6 +158,7 @@ def optimize(args) -> int:
         _write_result(rf, res, getattr(args, "write_lp", False))
         _manifest(rf, args, sc, inputs, {"objective": alloc.objective, "solver": alloc.solver, "integer": alloc.integer,
                                          "status": s["status"]})
+        _report(rf, args, sc, solution=s, allocation=res.allocation)
     t = s["totals"]
     bp = s["shadow_prices"].get("budget")
     _say(args, f"optimize: {s['status']}; {s['objective_name']} {s['objective']:,.1f}; shortfall "
@@ -205,6 +215,7 @@ def frontier(args) -> int:
         rf.savefig("frontier.png", fig)
         _manifest(rf, args, sc, inputs, {"objective": "shortfall", "solver": solver, "integer": integer,
                                          "budgets": args.budgets})
+        _report(rf, args, sc, frontier=table)
     import matplotlib.pyplot as plt
     plt.close(fig)
     print(rf.final_path)

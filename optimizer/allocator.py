@@ -114,7 +114,8 @@ class Allocator:
         counties that must reach it in every field.
     time_limit, mip_gap: solver limits; an integer solution is accepted only within ``mip_gap``.
     marginals: compute shadow prices (integer models: extra re-solves).
-    marginal_step: relative budget step of the integer re-solves.
+    marginal_step: relative budget step of the integer re-solves (5%: a step well above the
+        MIP gap, so the two re-solves differ by more than solver tolerance).
     spend_penalty: objective weight per yuan spent in the shortfall objectives (default 1e-9
         weighted persons per yuan: far below any lever's value, so it only stops useless spending).
     lp_path: write the model there in LP format before solving.
@@ -123,7 +124,7 @@ class Allocator:
 
     def __init__(self, objective: str = "shortfall", *, integer: bool = False, solver: str = "highs",
                  coverage_target: float = 0.85, target_share: float = 1.0, time_limit: float | None = 60.0,
-                 mip_gap: float = 0.005, marginals: bool = True, marginal_step: float = 0.01,
+                 mip_gap: float = 0.005, marginals: bool = True, marginal_step: float = 0.05,
                  spend_penalty: float = 1e-9, lp_path: str | None = None, msg: bool = False,
                  threads: int | None = None, highs_options: dict | None = None):
         self.objective = objective

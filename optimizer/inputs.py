@@ -89,7 +89,8 @@ Supply, caps and bounds
   cap_uplift.senior) x posts, per tier and summed; intermediate cap likewise, a
   senior promotion freeing an intermediate post.  Headroom below 0 is clamped to 0.
 * programme quota per programme x field: ``places_per_year x programmes.scale x
-  field_share`` nationally; special-post quota per province x field:
+  field_share`` nationally, times the share of the nation's eligible township
+  demand that lies in the counties optimized (as the simulator shares places); special-post quota per province x field:
   ``posts.special_posts_per_county x`` units in the province.
 * per-county bounds: special posts <= :data:`SPECIAL_POST_COUNTY_MULTIPLE` x the
   per-county quota; programme places <= vacant authorized posts
@@ -279,6 +280,18 @@ class AllocationInputs:
         if self.payer_budget_share is not None:
             pb = self.payer_budget_share * float(budget_yuan)
         return replace(self, budget_yuan=float(budget_yuan), payer_budget_yuan=pb)
+
+    def with_effects(self, effect) -> "AllocationInputs":
+        """A copy with another effect matrix (K x M, same meaning as :attr:`effect`).
+
+        Used by ``grassroots plan`` to optimize with lever effects re-estimated by simulation.
+        """
+        eff = sp.csc_matrix(effect, dtype=float)
+        if eff.shape != self.effect.shape:
+            raise OptimizerInputError([f"effect: shape {eff.shape} (allowed: {self.effect.shape}, pairs x columns)"])
+        if eff.nnz and not np.all(np.isfinite(eff.data)):
+            raise OptimizerInputError(["effect: values must be finite"])
+        return replace(self, effect=eff)
 
     # -- construction for tests and scripts
     @classmethod
@@ -580,7 +593,7 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
         places = pg.places_per_year * sc.programmes.scale
         if places <= 0:
             continue
-        shares = np.array([pg.field_shares[f] for f in FIELDS])
+        shares = np.array([pg.field_shares[f] for f in FIELDS]) * _scope_share(table, pg.regions)
         elig = np.isin(reg, list(pg.regions))[pair_county] & (shares[pair_field] > 0) & (vacant_posts > 0)
         k_p = np.flatnonzero(elig)
         if len(k_p) == 0:
@@ -813,6 +826,28 @@ def exits_after(p0, beta, s):
 
 
 # ----------------------------------------------------------------------------- group helpers
+
+def _scope_share(table, regions) -> np.ndarray:
+    """Share of the nation's eligible township demand per field that lies in ``table`` [F].
+
+    National programme places are shared among counties by township demand in
+    the programme's regions (as the simulator does), so a run on some provinces
+    gets their share of the national quota, not all of it.  A user table that is
+    not part of the bundled national table is treated as the nation (share 1).
+    """
+    import scenarios
+    nat = scenarios.county_table()
+    if not set(table["county_id"].astype(str)).issubset(set(nat["county_id"].astype(str))):
+        return np.ones(len(FIELDS))
+    regions = list(regions)
+    out = np.zeros(len(FIELDS))
+    for j, f in enumerate(FIELDS):
+        col = f"demand_{f}_township"
+        whole = float(nat.loc[nat["region"].isin(regions), col].sum())
+        part = float(table.loc[table["region"].isin(regions), col].sum())
+        out[j] = part / whole if whole > 0 else 0.0
+    return out
+
 
 def _quota_rhs(key: str, prov: np.ndarray, spc: np.ndarray) -> float:
     p, f = key.split("|")

@@ -92,7 +92,13 @@ def test_subsidy_segments_are_concave_per_pair(gansu):
 def test_quota_rows_match_the_scenario(sc2016, gansu):
     g = gansu.groups
     m = (g.family == "programme_quota") & (g.name == "quota_special_post_teachers_education")
-    assert g.rhs[m][0] == pytest.approx(sc2016.programmes.special_post_teachers.places_per_year)
+    # a province gets the national places in proportion to its share of eligible (central + west) township demand
+    import scenarios
+    nat = scenarios.county_table()
+    eligible = nat[nat["region"].isin(["central", "west"])]
+    share = eligible.loc[eligible["province"] == "62", "demand_education_township"].sum() / eligible["demand_education_township"].sum()
+    assert 0 < share < 0.1
+    assert g.rhs[m][0] == pytest.approx(sc2016.programmes.special_post_teachers.places_per_year * share)
     m = g.family == "special_post_quota"
     assert g.rhs[m].sum() == pytest.approx(86 * sum(sc2016.posts.special_posts_per_county.values()))
 

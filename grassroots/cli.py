@@ -60,6 +60,7 @@ def _common(p: argparse.ArgumentParser, simulate: bool = True) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +86,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help=COMMANDS["compare"])
     p.add_argument("scenario", metavar="BASE")
     p.add_argument("others", nargs="+", metavar="OTHER")
-    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--decompose", action="store_true", help="Shapley decomposition of the change by lever family")
     _common(p)
 
@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--share", type=float, metavar="P", help="share of counties that must reach the target")
         p.add_argument("--confidence", type=float, metavar="P", help="required probability of reaching the target (size-budget)")
         p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
-        p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+        if name == "plan":
+            p.add_argument("--rounds", type=int, default=5, metavar="N", help="at most N optimize-simulate rounds (default 5)")
         _common(p)
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])

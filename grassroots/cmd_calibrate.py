@@ -110,6 +110,12 @@ def calibrate(args) -> int:
             "executor": executor_info,
             "notes": calib.notes_,
         })
+        from .report import Report
+        rep = Report(title=f"Grassroots Talent Planner — calibration of {sc.name}", lang=getattr(args, "lang", "en"))
+        rep.add_run_info(out.manifest, [sc])
+        rep.add_table("Fit: targets against simulated values", calib.table_)
+        rep.add_table("Calibrated parameters", calib.param_table_)
+        out.write_text("report.html", rep.to_html())
     if not args.quiet:
         print(f"calibrate: loss {calib.loss0_:.4g} -> {calib.loss_:.4g}; wrote {rf.final_path}", file=sys.stderr)
         for note in calib.notes_:

@@ -178,7 +178,7 @@ def run(args) -> int:
         })
         report = _optional("grassroots.report")
         if report is not None and hasattr(report, "write_report"):
-            report.write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc],
+            report.write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc], lang=getattr(args, "lang", "en"),
                                 start_year=res.years[0])
         else:
             out.manifest["notes"] = ["report skipped: grassroots.report.write_report is not available in this version"]

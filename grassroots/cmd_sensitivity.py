@@ -125,7 +125,8 @@ def sensitivity(args) -> int:
         report = optional_module("grassroots.report")
         if report is not None and hasattr(report, "write_report"):
             # embeds the tornado charts (the PNG files are written above, one per metric)
-            report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False)
+            report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
+                                lang=getattr(args, "lang", "en"))
         else:
             notes.append("report skipped: grassroots.report.write_report is not available in this version")
     cache.remove()

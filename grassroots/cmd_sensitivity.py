@@ -25,21 +25,9 @@ CACHE_DIRNAME = ".cache"
 
 
 def check_common(args) -> list[str]:
-    """Problems with the common simulation options (one line each)."""
-    problems = []
-    if args.replications is not None and args.replications < 1:
-        problems.append(f"--replications: {args.replications} is not allowed (allowed: a whole number >= 1)")
-    if args.years is not None and args.years < 1:
-        problems.append(f"--years: {args.years} is not allowed (allowed: a whole number >= 1)")
-    if args.workers is not None and args.workers < 0:
-        problems.append(f"--workers: {args.workers} is not allowed (allowed: a whole number >= 0; 0 = one per CPU)")
-    if args.province:
-        import scenarios
-        allowed = scenarios.province_codes()
-        for code in args.province:
-            if code not in allowed:
-                problems.append(f"--province: unknown province code {code!r} (allowed: {', '.join(allowed)})")
-    return problems
+    """Problems with the common simulation options (one line each); as for ``grassroots run``."""
+    from .cmd_run import check_args
+    return check_args(args)
 
 
 def optional_module(name: str):

@@ -27,20 +27,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-FIELDS = ("science", "education", "engineering", "agriculture", "health")
-TIERS = ("county", "township")
-REGIONS = ("east", "central", "west")
-PAYERS = ("central", "provincial", "county")
-STEPS = ("intermediate", "senior")
-PROGRAMMES = (
-    "special_post_teachers",
-    "agri_extension_posts",
-    "gp_special_posts",
-    "free_normal_students",
-    "free_medical_students",
-    "sanzhi_yifu",
-    "tuition_compensation",
-)
+from scenarios.schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS
+from scenarios.schema import TITLE_STEPS as STEPS
+
 NF, NT, NR, NP = len(FIELDS), len(TIERS), len(REGIONS), len(PROGRAMMES)
 COUNTY, TOWNSHIP = 0, 1
 

@@ -58,6 +58,8 @@ def _common(p: argparse.ArgumentParser, simulate: bool = True) -> None:
     p.add_argument("--replications", type=int, default=10, metavar="R", help="Monte Carlo replications (default 10)")
     p.add_argument("--seed", type=int, default=20160701, metavar="S", help="master seed (default 20160701)")
     p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
+    p.add_argument("--county-table", dest="county_table", metavar="CSV",
+                   help="your own county table (same columns as scenarios.county_table(); default: the bundled one)")
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")

@@ -30,7 +30,7 @@ import time
 
 import pandas as pd
 
-from .cmd_run import RunInputError, check_args, progress_printer
+from .cmd_run import RunInputError, check_args, progress_printer, user_table
 from .compare import (DECOMPOSITION_COLUMNS, MAX_EXACT_FAMILIES, changed_families, decomposition_table,
                       paired_differences, shapley, subset_document)
 from .results import ResultFolder
@@ -99,11 +99,13 @@ def compare(args) -> int:
         if too_many:
             raise RunInputError(too_many)
 
+    table = user_table(args)
     workers = args.workers if args.workers else (os.cpu_count() or 1)
     provinces = list(args.province) if args.province else None
     years = args.years if args.years is not None else base_sc.horizon.years
     digest = hashlib.sha256(json.dumps({"scenarios": [scenarios.sha256(s) for s in loaded], "provinces": provinces,
-                                        "years": years, "seed": args.seed, "replications": args.replications},
+                                        "years": years, "seed": args.seed, "replications": args.replications,
+                                        "county_table": getattr(args, "county_table", None)},
                                        sort_keys=True).encode()).hexdigest()[:16]
     rf = ResultFolder("compare", base_sc.name, out=args.out, argv=sys.argv)
     cache_root = rf.final_path.parent / CACHE_DIRNAME / f"compare-{digest}"
@@ -117,7 +119,7 @@ def compare(args) -> int:
             inner = prog
             prog = lambda d, t: (sys.stderr.write(f"{what}: "), inner(d, t))  # noqa: E731
         return simulator.simulate(sc, provinces=provinces, years=years, replications=args.replications,
-                                  seed=args.seed, workers=workers, progress=prog,
+                                  seed=args.seed, workers=workers, progress=prog, table=table,
                                   checkpoint=cache_root / scenarios.sha256(sc)[:16])
 
     started = time.monotonic()

@@ -65,6 +65,15 @@ def check_args(args) -> list[str]:
     return problems
 
 
+def user_table(args):
+    """The user's county table from ``--county-table CSV`` (validated; CountyDataError lines otherwise), or None."""
+    path = getattr(args, "county_table", None)
+    if not path:
+        return None
+    import scenarios
+    return scenarios.county_table(provinces=args.province or None, path=path)
+
+
 def _optional(name: str):
     try:
         return importlib.import_module(name)
@@ -138,7 +147,8 @@ def run(args) -> int:
     provinces = list(args.province) if args.province else None
     years = args.years if args.years is not None else sc.horizon.years
     digest = hashlib.sha256(json.dumps({"scenario": scenarios.sha256(sc), "provinces": provinces, "years": years,
-                                        "seed": args.seed}, sort_keys=True).encode()).hexdigest()[:16]
+                                        "seed": args.seed, "county_table": getattr(args, "county_table", None)},
+                                       sort_keys=True).encode()).hexdigest()[:16]
 
     rf = ResultFolder("run", sc.name, out=args.out, argv=sys.argv)   # fails now if --out exists
     cache_dir = rf.final_path.parent / CACHE_DIRNAME / f"run-{digest}"
@@ -147,8 +157,9 @@ def run(args) -> int:
         print(f"run: {sc.name}, {where}, {years} years, {args.replications} replication(s), "
               f"{workers} worker(s); checkpoints in {cache_dir}", file=sys.stderr)
     started = time.monotonic()
+    table = user_table(args)
     res = simulator.simulate(sc, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
-                             workers=workers, progress=progress_printer(args.quiet), checkpoint=cache_dir)
+                             workers=workers, table=table, progress=progress_printer(args.quiet), checkpoint=cache_dir)
     seconds = time.monotonic() - started
 
     with rf as out:

@@ -121,3 +121,25 @@ def test_default_folder_names_are_unique(tmp_path):
 def test_reproduce_command_drops_out():
     assert reproduce_command(["grassroots", "run", "x", "--out", "d", "--seed", "3"]) == "grassroots run x --seed 3"
     assert reproduce_command(["grassroots", "run", "x", "--out=d"]) == "grassroots run x"
+
+
+def test_user_county_table_is_used_and_bad_one_exits_2(tmp_path):
+    import scenarios
+    t = scenarios.county_table(provinces=["64"])
+    good = tmp_path / "nx.csv"
+    t.to_csv(good, index=False)
+    bad = tmp_path / "bad.csv"
+    b = t.drop(columns=["population"])
+    b.loc[3, "staff_health_township"] = -4
+    b.to_csv(bad, index=False)
+    out = tmp_path / "run"
+    assert cli.main(["run", "baseline", "--county-table", str(good), "--replications", "1", "--years", "1",
+                     "--quiet", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["provinces"] == ["64"] and manifest["counties"] == 22
+    r = run_cli("run", "baseline", "--county-table", str(bad), "--replications", "1", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert any("column population: required column is missing" in line for line in lines)
+    assert any("row 5, column staff_health_township: negative value" in line for line in lines)
+    assert not (tmp_path / "x").exists()

@@ -51,9 +51,16 @@ def _problems(args, command: str) -> list[str]:
     solver = getattr(args, "solver", None)
     if solver is not None and solver not in SOLVERS:
         p.append(f"--solver: {solver!r} (allowed: {', '.join(SOLVERS)})")
-    if command == "size-budget" and getattr(args, "confidence", None) is not None:
-        p.append("--confidence: the simulation-based confidence mode is not built yet "
-                 "(allowed: omit it for the optimizer's deterministic smallest budget)")
+    confidence = getattr(args, "confidence", None)
+    if command == "size-budget" and confidence is not None:
+        if not (math.isfinite(confidence) and 0 < confidence < 1):
+            p.append(f"--confidence: {confidence!r} (allowed: a probability strictly between 0 and 1)")
+        reps = getattr(args, "replications", 10)
+        if reps is None or reps < 1:
+            p.append(f"--replications: {reps!r} (allowed: a whole number >= 1)")
+        years = getattr(args, "years", None)
+        if years is not None and years < 1:
+            p.append(f"--years: {years!r} (allowed: a whole number >= 1)")
     if command == "frontier":
         spec = getattr(args, "budgets", None)
         if spec is None:
@@ -91,7 +98,8 @@ def _prepare(args):
     import optimizer
     import scenarios
     sc = scenarios.load(args.scenario)
-    inputs = optimizer.from_scenario(sc, provinces=args.province or None, budget_yuan=args.budget)
+    from .cmd_run import user_table
+    inputs = optimizer.from_scenario(sc, table=user_table(args), provinces=args.province or None, budget_yuan=args.budget)
     return sc, inputs
 
 
@@ -173,6 +181,8 @@ def size_budget(args) -> int:
     """``grassroots size-budget SCENARIO --target COVERAGE [--share P]``: the smallest yearly fund (cost objective)."""
     from grassroots.results import ResultFolder
     _check(args, "size-budget")
+    if getattr(args, "confidence", None) is not None:
+        return _size_budget_confidence(args)
     sc, inputs = _prepare(args)
     alloc = _allocator(args, sc, objective="cost")
     _say(args, f"size-budget: smallest fund for coverage {alloc.coverage_target:g} in "
@@ -185,6 +195,56 @@ def size_budget(args) -> int:
                                          "coverage_target": alloc.coverage_target, "target_share": alloc.target_share,
                                          "smallest_budget_yuan": s["budget_yuan"], "status": s["status"]})
     _say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year")
+    print(rf.final_path)
+    return 0
+
+
+def _size_budget_confidence(args) -> int:
+    """``size-budget --confidence P``: the smallest fund whose planned allocation reaches the target with
+    probability >= P in R fresh-seed simulations (:func:`grassroots.plan.size_budget_with_confidence`).
+
+    Writes ``probability.csv`` (``budget_yuan,probability,p_low,p_high``, every budget tried),
+    ``allocation.csv`` and ``solution.json`` of the sized plan, ``rounds.csv`` and the report.
+    """
+    import scenarios
+    from grassroots import plan as P
+    from grassroots.results import ResultFolder
+    sc = scenarios.load(args.scenario)
+    if args.years is not None and args.years != sc.horizon.years:
+        sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
+    o = sc.optimizer
+    target = args.target if args.target is not None else o.coverage_target
+    share = args.share if args.share is not None else o.target_share_of_counties
+    _say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in every "
+               f"field, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per budget")
+
+    def progress(row):
+        _say(args, f"size-budget: budget {row['budget_yuan']:,.0f} yuan: probability {row['probability']:.3f} "
+                   f"[{row['p_low']:.3f}, {row['p_high']:.3f}]")
+
+    r = P.size_budget_with_confidence(sc, target, args.confidence, share=share, provinces=args.province or None,
+                                      replications=args.replications, seed=args.seed, workers=args.workers or 1,
+                                      hi=args.budget if args.budget else None, progress=progress)
+    solution = dict(r.plan.result.solution) if r.plan is not None else {"status": "optimal"}
+    solution["confidence"] = {"budget_yuan": r.budget_yuan, "probability": r.probability, "p_low": r.p_low,
+                              "p_high": r.p_high, "required": args.confidence, "reached": r.reached,
+                              "coverage_target": target, "target_share": share, **r.notes}
+    with ResultFolder("size-budget", _scenario_label(args, sc), out=args.out, argv=sys.argv) as rf:
+        rf.write_csv("probability.csv", r.table[["budget_yuan", "probability", "p_low", "p_high"]])
+        rf.write_csv("allocation.csv", r.allocation)
+        rf.write_json("solution.json", solution)
+        if r.plan is not None:
+            rf.write_csv("rounds.csv", r.plan.rounds)
+        rf.manifest.update({"scenario_name": sc.name, "scenario_sha256": scenarios.sha256(sc),
+                            "provinces": list(args.province) if args.province else (list(sc.region.provinces) or "all"),
+                            "years": int(sc.horizon.years), "seed": args.seed, "sizing_seed": r.notes["seed"],
+                            "replications": args.replications, "confidence": args.confidence,
+                            "coverage_target": target, "target_share": share, "sized_budget_yuan": r.budget_yuan,
+                            "reached": r.reached})
+        _report(rf, args, sc, solution=solution, allocation=r.allocation, probability=r.table,
+                probability_target=args.confidence, sized_budget=r.budget_yuan)
+    _say(args, f"size-budget: {'smallest fund' if r.reached else 'NOT reached; largest fund tried'} "
+               f"{r.budget_yuan:,.0f} yuan/year, probability {r.probability:.3f} [{r.p_low:.3f}, {r.p_high:.3f}]")
     print(rf.final_path)
     return 0
 

@@ -50,6 +50,12 @@ Randomness: every draw is keyed by (replication seed, year, purpose) and,
 for decisions of individuals, by the person's id (``rng``), so results do not
 depend on array order and scenarios share random numbers person by person.
 
+Allocation: ``TalentModel(..., allocation=AllocationArrays)`` applies an
+allocation table on top of the scenario (``simulator.allocation``): extra caps,
+directed and special posts in step 0 of year 1, extra programme placements in
+step 5 of year 1, and per-person top-ups in the income every year (step 2
+behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no change.
+
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
 upward moves), ``retirement=False`` and ``recruitment=False`` switch those
@@ -101,7 +107,7 @@ class TalentModel(mesa.Model):
 
     def __init__(self, scenario, table=None, *, seed: int, years: int | None = None,
                  geography: Geography | None = None, programme_base_rf: np.ndarray | None = None,
-                 options: ModelOptions | None = None):
+                 options: ModelOptions | None = None, allocation=None):
         super().__init__(seed=int(seed))
         self.p: Params = as_params(scenario)
         if geography is None:
@@ -121,6 +127,15 @@ class TalentModel(mesa.Model):
         self.ctx.unit_county, self.ctx.unit_field, self.ctx.unit_tier = u_county, u_field, u_tier
         self.ctx.unit_region, self.ctx.unit_hardship, self.ctx.unit_remote = u_region, u_hard, u_remote
         self.cell_region = geo.region[np.arange(self.n_cells) // NF]
+        # an allocation applied on top of the scenario (simulator.allocation); None = none
+        self.alloc = None if allocation is None or allocation.is_empty() else allocation
+        if self.alloc is not None:
+            if self.alloc.special.shape[0] != self.n_counties:
+                raise ValueError("allocation: arrays do not match the county table")
+            self._unit_sub = self.alloc.township_subsidy[u_county] * (u_tier == TOWNSHIP)
+            self._unit_topup = self.alloc.hardship_topup[u_county].astype(float)
+        else:
+            self._unit_sub = self._unit_topup = None
 
         if programme_base_rf is None:
             programme_base_rf = np.zeros((3, NF))
@@ -179,7 +194,24 @@ class TalentModel(mesa.Model):
         return arr.reshape(self.n_units)
 
     def _allowance(self, t: int) -> np.ndarray:
-        return pay.hardship_allowance_now(self.p, self.ctx.unit_hardship, t)
+        """Per-unit monthly income on top of base and performance pay, common to the unit's staff.
+
+        The hardship allowance; with an allocation (from year 1) also its hardship top-up and its
+        extra township subsidy (township units), which people respond to like any allowance.
+        """
+        a = pay.hardship_allowance_now(self.p, self.ctx.unit_hardship, t)
+        if self.alloc is not None and t >= 1:
+            a = a + self._unit_topup + self._unit_sub
+        return a
+
+    def _apply_allocation_posts(self) -> None:
+        """Year 1: the allocation's extra caps, directed posts and special posts (township units)."""
+        a, inst = self.alloc, self.inst
+        inst.senior_cap[..., TOWNSHIP] += a.senior
+        inst.inter_cap[..., TOWNSHIP] += a.intermediate
+        inst.directed_total[..., TOWNSHIP] += a.directed
+        inst.special_stock[..., TOWNSHIP] += a.special
+        inst.special_created += a.special
 
     # ------------------------------------------------------------------ the year
     def start_year(self, t: int) -> np.ndarray:
@@ -198,6 +230,8 @@ class TalentModel(mesa.Model):
         s.at_grade += 1
         s.obligation[s.in_term] -= 1
         self._bureaus("plan_posts")
+        if self.alloc is not None and t == 1:
+            self._apply_allocation_posts()
         self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
 
         # 1. retirement (marked here; removed with the year's other leavers in one compaction)
@@ -266,7 +300,11 @@ class TalentModel(mesa.Model):
             self._recruit(t, special_u.astype(float), in_total_u.astype(float))
 
         # 6. pay
-        costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance)
+        if self.alloc is None:
+            costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance)
+        else:  # the extra township subsidy is in ctx.allowance for behaviour; cost it to its own lever
+            costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance - self._unit_sub,
+                                     unit_subsidy=self._unit_sub)
         # 7. training
         training.train(p, self.staff)
         # 8. flexible inflows (per county x field, from year-end staff)
@@ -281,6 +319,8 @@ class TalentModel(mesa.Model):
         p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
         inst.vacancies[...] = np.maximum(self._flat(inst.authorized) - filled_u, 0).reshape(inst.vacancies.shape)
         self._bureaus("plan_recruitment")
+        if self.alloc is not None and t == 1:
+            inst.prog_placed += self.alloc.places   # extra participants, placed outside the vacancy check
         new = []
         # programme participants (township units), every programme at once
         placed = inst.prog_placed  # [C, P, F]

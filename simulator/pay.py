@@ -61,8 +61,13 @@ def township_subsidy(p: Params, staff, tier: np.ndarray) -> np.ndarray:
     return np.where(tier == TOWNSHIP, amount, 0.0)
 
 
-def yearly_costs(p: Params, staff, n_units: int, unit_tier: np.ndarray, unit_allowance: np.ndarray) -> dict[str, np.ndarray]:
-    """Cost per unit of each pay lever for the year (yuan), and programme subsidies per [unit, programme]."""
+def yearly_costs(p: Params, staff, n_units: int, unit_tier: np.ndarray, unit_allowance: np.ndarray,
+                 unit_subsidy: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Cost per unit of each pay lever for the year (yuan), and programme subsidies per [unit, programme].
+
+    ``unit_subsidy``: an extra township subsidy per unit (yuan/month per person, an allocation's),
+    costed to ``township_subsidy``.
+    """
     unit = staff.unit
     counts_ug = np.bincount(unit.astype(np.int64) * 13 + (staff.grade.astype(np.int64) - 1),
                             minlength=n_units * 13).reshape(n_units, 13).astype(float)
@@ -76,6 +81,8 @@ def yearly_costs(p: Params, staff, n_units: int, unit_tier: np.ndarray, unit_all
         town_u = np.bincount(unit, weights=township_subsidy(p, staff, tier), minlength=n_units) * 12.0
     else:
         town_u = np.zeros(n_units)
+    if unit_subsidy is not None:
+        town_u = town_u + np.bincount(unit, minlength=n_units) * unit_subsidy * 12.0
     prog_up = np.zeros((n_units, NP))
     idx = np.flatnonzero(staff.in_term)
     if len(idx):

@@ -128,7 +128,7 @@ def resolve_table(p_or_sc, provinces=None, table=None) -> pd.DataFrame:
 
 def run_replication(scenario, table, seed: int, years: int | None = None, *,
                     programme_base_rf: np.ndarray | None = None,
-                    options: ModelOptions | None = None) -> Replication:
+                    options: ModelOptions | None = None, allocation=None) -> Replication:
     """Run one replication; ``scenario`` is a Scenario, a compiled ``Params`` or a ``to_dict`` dict.
 
     ``table`` is a county table (DataFrame) or a ``Geography``.  Picklable
@@ -136,7 +136,7 @@ def run_replication(scenario, table, seed: int, years: int | None = None, *,
     """
     geo = table if isinstance(table, Geography) else geography_from_table(table)
     model = TalentModel(as_params(scenario), geography=geo, seed=int(seed), years=years,
-                        programme_base_rf=programme_base_rf, options=options)
+                        programme_base_rf=programme_base_rf, options=options, allocation=allocation)
     raw = model.run()
     return Replication(seed=int(seed), raw=raw)
 
@@ -197,7 +197,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def cache_key(params: Params, geo: Geography, years: int, base_rf: np.ndarray, options) -> dict:
+def cache_key(params: Params, geo: Geography, years: int, base_rf: np.ndarray, options, allocation=None) -> dict:
     """Everything that determines a replication's record, given its seed."""
     h = hashlib.sha256()
     for arr in (geo.county_id.astype(str), geo.region, geo.hardship, geo.remoteness, geo.demand, geo.staff0,
@@ -206,11 +206,12 @@ def cache_key(params: Params, geo: Geography, years: int, base_rf: np.ndarray, o
         h.update(b"|")
     return {"scenario_sha256": params.sha256, "exit_intercept": params.exit_intercept.tolist(), "years": int(years),
             "inputs_sha256": h.hexdigest(), "options": repr(options or ModelOptions()),
-            "metrics_sha256": hashlib.sha256("|".join(RAW_NAMES).encode()).hexdigest()}
+            "metrics_sha256": hashlib.sha256("|".join(RAW_NAMES).encode()).hexdigest(),
+            **({} if allocation is None or allocation.is_empty() else {"allocation_sha256": allocation.digest()})}
 
 
 def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base_rf, options, workers: int,
-              progress=None, cache: ReplicationCache | None = None) -> list[Replication]:
+              progress=None, cache: ReplicationCache | None = None, allocation=None) -> list[Replication]:
     results: dict[int, Replication] = {}
     if cache is not None:
         for i, s in enumerate(seeds):
@@ -231,12 +232,13 @@ def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base
         progress(len(results), total)
     if workers <= 1 or len(todo) <= 1:
         for i in todo:
-            finished(i, run_replication(params, geo, seeds[i], years, programme_base_rf=base_rf, options=options))
+            finished(i, run_replication(params, geo, seeds[i], years, programme_base_rf=base_rf, options=options,
+                                        allocation=allocation))
     else:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
             futures = {pool.submit(run_replication, params, geo, seeds[i], years, programme_base_rf=base_rf,
-                                   options=options): i for i in todo}
+                                   options=options, allocation=allocation): i for i in todo}
             for fut in cf.as_completed(futures):
                 finished(futures[fut], fut.result())
     return [results[i] for i in range(total)]
@@ -378,7 +380,7 @@ def county_table_long(name: str, reps: list[Replication], geo: Geography, years:
 def simulate(scenario, provinces=None, years: int | None = None, replications: int = 1, seed: int = 0,
              workers: int = 1, table: pd.DataFrame | None = None, *, options: ModelOptions | None = None,
              county_metrics: tuple[str, ...] | None = None, progress=None, keep_records: bool = False,
-             checkpoint: str | Path | None = None) -> SimulationResult:
+             checkpoint: str | Path | None = None, allocation: pd.DataFrame | None = None) -> SimulationResult:
     """Simulate ``scenario`` (a Scenario, a bundled name or a path) with ``replications`` replications.
 
     ``provinces=None`` -> the scenario's ``region.provinces`` or all;
@@ -392,6 +394,8 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
     ``result.replication_records``; ``checkpoint`` is a folder where finished
     replications are stored and from which a rerun resumes (see
     :class:`ReplicationCache`; the caller removes it when done).
+    ``allocation`` (an ``allocation.csv`` table) is applied on top of the
+    scenario (see :mod:`simulator.allocation`; rows of other counties are ignored).
     """
     import scenarios
     if isinstance(scenario, str):
@@ -407,11 +411,15 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
     tab = resolve_table(scenario, provinces, table)
     base_rf = national_township_demand(table)
     geo = geography_from_table(tab)
+    alloc = None
+    if allocation is not None:
+        from .allocation import allocation_arrays
+        alloc = allocation_arrays(allocation, geo.county_id)
     seeds = replication_seeds(seed, replications)
     cache = None
     if checkpoint is not None:
-        cache = ReplicationCache(checkpoint, cache_key(params, geo, n_years, base_rf, options)).open()
-    reps = _run_many(params, geo, seeds, n_years, base_rf, options, workers, progress, cache)
+        cache = ReplicationCache(checkpoint, cache_key(params, geo, n_years, base_rf, options, alloc)).open()
+    reps = _run_many(params, geo, seeds, n_years, base_rf, options, workers, progress, cache, allocation=alloc)
     cal_years = [params.start_year + t for t in range(n_years + 1)]
     tables = summarise(params.name, reps, geo, cal_years, county_metrics)
     return SimulationResult(

@@ -26,7 +26,7 @@ def ns(tmp_path, **kw):
     ("optimize", dict(solver="gurobi"), "--solver"),
     ("size-budget", dict(target=1.2), "--target"),
     ("size-budget", dict(share=-0.1), "--share"),
-    ("size-budget", dict(confidence=0.9), "--confidence"),
+    ("size-budget", dict(confidence=1.5), "--confidence"),
     ("frontier", dict(budgets="1e9:0:5"), "--budgets"),
     ("frontier", dict(budgets=None), "--budgets"),
     ("optimize", dict(province=["99"]), "--province"),

@@ -194,6 +194,7 @@ def size_budget(args) -> int:
         _manifest(rf, args, sc, inputs, {"objective": "cost", "solver": alloc.solver, "integer": alloc.integer,
                                          "coverage_target": alloc.coverage_target, "target_share": alloc.target_share,
                                          "smallest_budget_yuan": s["budget_yuan"], "status": s["status"]})
+        _report(rf, args, sc, solution=s, allocation=res.allocation)
     _say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year")
     print(rf.final_path)
     return 0

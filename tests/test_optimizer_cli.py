@@ -102,3 +102,13 @@ def test_frontier(tmp_path):
     assert len(table) == 4 and (table["weighted_shortfall"].diff().dropna() <= 1e-6).all()
     assert (table["marginal_value_per_yuan"].diff().dropna() <= 1e-12).all()  # diminishing returns
     assert (tmp_path / "run" / "frontier.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("command, extra", [("optimize", ["--budget", "1e8"]), ("size-budget", ["--target", "0.9"])])
+def test_optimizer_commands_write_a_self_contained_report(tmp_path, command, extra):
+    from grassroots import cli
+    out = tmp_path / command
+    assert cli.main([command, "policy-2016", "--province", "64", *extra, "--quiet", "--out", str(out)]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "policy-2016" in html and "data:image/png;base64," in html
+    assert "http://" not in html and "https://" not in html

@@ -84,11 +84,8 @@ def calibrate(args) -> int:
         out.write_csv("fit.csv", calib.table_)
         out.write_csv("params.csv", calib.param_table_)
         out.write_csv("history.csv", calib.history_)
-        try:
-            from simulator.rng import replication_seeds
-            rep_seeds = replication_seeds(seed, args.replications)
-        except ImportError:  # pragma: no cover - simulator always present in an install
-            rep_seeds = None
+        from simulator import replication_seeds
+        rep_seeds = replication_seeds(seed, args.replications)
         out.manifest.update({
             "scenario_sha256": scenarios.sha256(sc),
             "targets_file": str(targets_path),

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib
 import io
 import json
 import os
@@ -34,6 +33,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from . import report
 from .results import ResultFolder
 
 CACHE_DIRNAME = ".cache"
@@ -72,15 +72,6 @@ def user_table(args):
         return None
     import scenarios
     return scenarios.county_table(provinces=args.province or None, path=path)
-
-
-def _optional(name: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
 
 
 def progress_printer(quiet: bool, stream=None):
@@ -187,12 +178,8 @@ def run(args) -> int:
             "year_convention": "start_year is the initial state; start_year + t is the end of simulated year t",
             "common_random_numbers": "replication r of any scenario run with this seed uses replication_seeds[r]",
         })
-        report = _optional("grassroots.report")
-        if report is not None and hasattr(report, "write_report"):
-            report.write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc], lang=getattr(args, "lang", "en"),
-                                start_year=res.years[0])
-        else:
-            out.manifest["notes"] = ["report skipped: grassroots.report.write_report is not available in this version"]
+        report.write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc],
+                            lang=getattr(args, "lang", "en"), start_year=res.years[0])
     simulator.replicate.ReplicationCache(cache_dir, {}).remove()
     print(rf.final_path)
     return 0

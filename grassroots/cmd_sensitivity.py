@@ -14,9 +14,9 @@ removed once the result folder is in place.  See :mod:`grassroots.sensitivity`.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
+from . import figures, report
 from . import sensitivity as sa
 from .executors import make_executor
 from .results import ResultFolder
@@ -30,21 +30,8 @@ def check_common(args) -> list[str]:
     return check_args(args)
 
 
-def optional_module(name: str):
-    """A sibling module that may not be built yet (figures, report): the module or None."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as e:
-        if e.name == name:
-            return None
-        raise
-
-
 def write_figures(rf: ResultFolder, indices, metrics) -> list[str]:
     """One tornado chart per metric via ``grassroots.figures.tornado``; notes for the manifest."""
-    figures = optional_module("grassroots.figures")
-    if figures is None or not hasattr(figures, "tornado"):
-        return ["figures skipped: grassroots.figures.tornado is not available in this version"]
     notes = []
     for m in metrics:
         sub = indices[indices["metric"] == m]
@@ -55,17 +42,10 @@ def write_figures(rf: ResultFolder, indices, metrics) -> list[str]:
     return notes
 
 
-def _replication_seeds(seed: int, replications: int):
-    try:
-        from simulator import replication_seeds
-    except ImportError:  # pragma: no cover - the simulator ships with the package
-        return None
-    return replication_seeds(seed, replications)
-
-
 def sensitivity(args) -> int:
     """Run the study described by the parsed command-line ``args``; returns the exit status."""
     import scenarios
+    from simulator import replication_seeds
 
     problems = check_common(args)
     sc = scenarios.load(args.scenario)  # ScenarioError: one line per problem, exit 2
@@ -100,7 +80,7 @@ def sensitivity(args) -> int:
             "scenario_sha256": scenarios.sha256(sc),
             "description": sc.description,
             "seed": args.seed,
-            "replication_seeds": _replication_seeds(args.seed, args.replications),
+            "replication_seeds": replication_seeds(args.seed, args.replications),
             "common_random_numbers": "every sample point runs with the same replication seeds",
             "provinces": args.province,
             "years": args.years if args.years is not None else sc.horizon.years,
@@ -110,13 +90,9 @@ def sensitivity(args) -> int:
             "points_from_cache": study.points_reused_,
             "notes": notes,
         })
-        report = optional_module("grassroots.report")
-        if report is not None and hasattr(report, "write_report"):
-            # embeds the tornado charts (the PNG files are written above, one per metric)
-            report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
-                                lang=getattr(args, "lang", "en"))
-        else:
-            notes.append("report skipped: grassroots.report.write_report is not available in this version")
+        # embeds the tornado charts (the PNG files are written above, one per metric)
+        report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
+                            lang=getattr(args, "lang", "en"))
     cache.remove()
     if not args.quiet:
         print(f"sensitivity: wrote {rf.final_path}", file=sys.stderr)

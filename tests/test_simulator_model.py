@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import scenarios
 import simulator
+import simtables
 from simulator import behaviour, rng
 from simulator.metrics import RAW_INDEX, RAW_NAMES
 from simulator.model import ModelOptions, TalentModel
@@ -19,16 +20,8 @@ from simulator.replicate import national_township_demand, run_replication
 PROVINCE = "64"  # Ningxia: 22 county-level units, ~33,000 professionals
 
 
-def small_table(n: int = 4, scale: float = 0.25, province: str = PROVINCE):
-    """The first ``n`` counties of a province with staff and demand scaled by ``scale`` (consistent sums)."""
-    t = scenarios.county_table([province]).head(n).copy()
-    for f in FIELDS:
-        for kind in ("demand", "staff"):
-            for tier in TIERS:
-                c = f"{kind}_{f}_{tier}"
-                t[c] = np.rint(t[c] * scale).astype(int)
-            t[f"{kind}_{f}"] = t[f"{kind}_{f}_county"] + t[f"{kind}_{f}_township"]
-    return t.reset_index(drop=True)
+def small_table(n: int = 4, scale: float = 0.25):
+    return simtables.small_table(n, scale, PROVINCE)
 
 
 @pytest.fixture(scope="module")

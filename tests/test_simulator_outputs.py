@@ -13,21 +13,15 @@ import pytest
 
 import scenarios
 import simulator
+import simtables
 from simulator import metrics
-from simulator.params import FIELDS, TIERS
+from simulator.params import FIELDS
 
 PROVINCE = "64"
 
 
 def small_table(n: int = 5, scale: float = 0.5):
-    t = scenarios.county_table([PROVINCE]).head(n).copy()
-    for f in FIELDS:
-        for kind in ("demand", "staff"):
-            for tier in TIERS:
-                c = f"{kind}_{f}_{tier}"
-                t[c] = np.rint(t[c] * scale).astype(int)
-            t[f"{kind}_{f}"] = t[f"{kind}_{f}_county"] + t[f"{kind}_{f}_township"]
-    return t.reset_index(drop=True)
+    return simtables.small_table(n, scale, PROVINCE)
 
 
 @pytest.fixture(scope="module")

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--confidence", type=float, metavar="P", help="required probability of reaching the target (size-budget)")
         p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
         if name == "plan":
-            p.add_argument("--rounds", type=int, default=5, metavar="N", help="at most N optimize-simulate rounds (default 5)")
+            p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds (default 10)")
         _common(p)
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])

@@ -47,10 +47,13 @@ income coefficient, ``utility = b x WTP``.
 
 Speed: the model evaluates the formula through ``leave_logits`` (the
 (unit, grade) part tabulated once a year by ``prepare``, person-level terms
-added in cache-sized chunks), and ``decide_exits`` computes it only for
+added by the compiled kernels ``kernels.leave_logit_base`` and
+``kernels.leave_logit_rest``, the logarithm of the career-prospect term and
+the logistic function by numpy), and ``decide_exits`` computes it only for
 people whose uniform draw lies below an upper bound of their unit's leave
-probability (``leave_logit_bound``).  Both give exactly the decisions of the
-formula applied to everyone (tested).
+probability (``leave_logit_bound``; the screening, term ends and upward
+moves in one pass, ``kernels.exit_screen``).  Both give exactly the
+decisions of the formula applied to everyone (tested).
 
 Leavers' destinations: obligated leavers are ``breach``; others go to a
 ``city`` post with probability ``city_share_of_exits``, otherwise to
@@ -69,7 +72,7 @@ import math
 import numpy as np
 from scipy import special
 
-from . import rng
+from . import kernels, rng
 from .params import COUNTY, Params
 from .titles import pass_probability
 
@@ -141,19 +144,26 @@ def prepare(p: Params, ctx) -> None:
     ``ctx.inv_rate[(step x 2 + tier) x bins + skill bin]``: 1 / (apply x pass probability).
     """
     from .pay import base_and_performance_table
-    n_units = len(ctx.unit_tier)
-    gu = np.repeat(np.arange(n_units), 13)
-    gg = np.tile(np.arange(1, 14), n_units)
-    gt = ctx.unit_tier[gu]
-    ctx.grid = leave_logit(p, field=ctx.unit_field[gu], tier=gt, region=ctx.unit_region[gu],
-                           hardship_class=ctx.unit_hardship[gu], grade_out=gg,
-                           income_stay=base_and_performance_table(p)[gt, gg - 1] + ctx.allowance[gu],
+    g = getattr(ctx, "grid_inputs", None)
+    if g is None or g["params"] is not p:                # the (unit, grade) grid's fixed inputs: once per run
+        n_units = len(ctx.unit_tier)
+        gu = np.repeat(np.arange(n_units), 13)
+        gg = np.tile(np.arange(1, 14), n_units)
+        gt = ctx.unit_tier[gu]
+        g = ctx.grid_inputs = {"params": p, "gu": gu, "gg": gg, "gt": gt, "field": ctx.unit_field[gu],
+                               "region": ctx.unit_region[gu], "hardship": ctx.unit_hardship[gu],
+                               "bp": base_and_performance_table(p)[gt, gg - 1]}
+    ctx.grid = leave_logit(p, field=g["field"], tier=g["gt"], region=g["region"],
+                           hardship_class=g["hardship"], grade_out=g["gg"],
+                           income_stay=g["bp"] + ctx.allowance[g["gu"]],
                            in_bianzhi=True, wait_years=2.0, obligated=False, penalty_yuan=0.0).astype(np.float32)
     a_i, a_s = appointment_chances(ctx.free_i, ctx.free_s, ctx.wait_i, ctx.wait_s)
     ctx.inv_a = np.stack([1.0 / a_i, 1.0 / a_s], axis=1).astype(np.float32).reshape(-1)
-    table = inverse_title_rate_table(p).astype(np.float32)
-    ctx.n_bins = table.shape[2]
-    ctx.inv_rate = table.reshape(-1)
+    if getattr(ctx, "inv_rate_params", None) is not p:      # depends on the scenario only: once per run
+        table = inverse_title_rate_table(p).astype(np.float32)
+        ctx.n_bins = table.shape[2]
+        ctx.inv_rate = table.reshape(-1)
+        ctx.inv_rate_params = p
 
 
 def expected_wait(p: Params, staff, ctx) -> np.ndarray:
@@ -184,21 +194,17 @@ def expected_wait(p: Params, staff, ctx) -> np.ndarray:
     return w
 
 
-LOGIT_COLUMNS = ("unit", "grade", "contract", "skill", "title", "post", "at_title", "served", "directed",
-                 "in_term", "obligation", "programme", "remote")  # what the fast path reads
-CHUNK = 1 << 15  # professionals per chunk in the fast path (temporaries stay in cache)
-
-
 def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
     """``leave_logit`` for every professional, given the model's per-unit context ``ctx``.
 
     The fast path evaluates :func:`leave_logit` once per year on the (unit,
     grade) grid -- every term fixed by the unit and grade (``prepare``) --
     and adds the person-level terms (编制, township subsidy, programme
-    subsidy, obligation, career prospects, directed title), in chunks.
-    ``reference=True`` calls ``leave_logit`` person by person instead (same
-    values up to float32 rounding; the tests compare the two).  ``prepare``
-    must have been called for this year's context (the model does it).
+    subsidy, obligation, career prospects, directed title) in compiled
+    kernels (float32).  ``reference=True`` calls ``leave_logit`` person by
+    person instead (same values up to float32 rounding; the tests compare
+    the two).  ``prepare`` must have been called for this year's context
+    (the model does it).
     """
     if reference:
         from .pay import monthly_income
@@ -211,36 +217,52 @@ def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
         return leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
                            hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
                            in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty)
-    n = len(staff)
-    out = np.empty(n, dtype=np.float32)
-    for s in range(0, n, CHUNK):
-        out[s:s + CHUNK] = _fast_logits(p, staff.view(s, min(n, s + CHUNK)), ctx)
-    return out
+    return fast_logits(p, staff, ctx, np.arange(len(staff), dtype=np.int64))
 
 
-def _fast_logits(p: Params, staff, ctx) -> np.ndarray:
-    from .pay import township_subsidy
+def logit_terms(p: Params) -> dict:
+    """Per-scenario constants of the fast path's person-level terms (computed as the formula computes them).
+
+    ``directed_coef[region]`` = b x outside ratio x (1 + performance share)
+    (times the base-pay difference: the directed title lost outside);
+    ``subsidy_month[programme]`` = b x subsidy / 12 (utility of the monthly
+    programme subsidy); ``shift[field, programme]`` = logit(breach rate)
+    - logit(target exit rate of the field) - penalty salience x penalty / 1000.
+    """
     b = p.income_coef / 1000.0
-    unit = staff.unit
-    v = ctx.grid[unit * 13 + (staff.grade - 1)]
-    v += np.float32(b * p.wtp_public) * staff.contract                                    # not in 编制
-    v -= np.float32(b * p.wtp_promotion) * prospect_score(expected_wait(p, staff, ctx))    # career prospects
-    if p.township_subsidy:
-        v -= np.float32(b) * township_subsidy(p, staff, ctx.unit_tier[unit]).astype(np.float32)
-    idx = np.flatnonzero(staff.directed & (staff.post == 2))                               # directed title lost outside
-    if len(idx):
-        r = ctx.unit_region[unit[idx]]
-        g = staff.grade[idx].astype(np.intp)
-        v[idx] += (b * p.outside_income_ratio[r] * (1.0 + p.performance_share)
-                   * (p.base_by_grade[OUTSIDE_GRADE_DIRECTED - 1] - p.base_by_grade[g - 1])).astype(np.float32)
-    idx = np.flatnonzero(staff.in_term)                                                    # programme subsidy, obligation
-    if len(idx):
-        prog = staff.programme[idx]
-        v[idx] -= (b * p.prog_subsidy[prog] / 12.0).astype(np.float32)
-        ob = (staff.obligation[idx] > 0)
-        f = ctx.unit_field[unit[idx]]
-        shift = _logit(p.breach_rate) - _logit(p.exit_rate_target[f]) - p.penalty_salience * p.prog_penalty[prog] / 1000.0
-        v[idx] += np.where(ob, shift, 0.0).astype(np.float32)
+    shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target)[:, None]
+             - p.penalty_salience * p.prog_penalty[None, :] / 1000.0)
+    return {
+        "b": b,
+        "directed_coef": b * p.outside_income_ratio * (1.0 + p.performance_share),
+        "subsidy_month": b * p.prog_subsidy / 12.0,
+        "shift": np.ascontiguousarray(shift),
+    }
+
+
+def fast_logits(p: Params, staff, ctx, idx: np.ndarray) -> np.ndarray:
+    """The fast path of :func:`leave_logits` for the rows ``idx`` (int64) of ``staff``: float32 logits.
+
+    Same operations, in the same order and precision, as the formula
+    evaluated on the (unit, grade) grid plus the person-level terms:
+    ``kernels.leave_logit_base`` (grid, 编制, expected wait), numpy (career
+    prospects: a logarithm), ``kernels.leave_logit_rest`` (township subsidy,
+    directed title, programme subsidy and obligation).
+    """
+    k = logit_terms(p)
+    b = k["b"]
+    v, w = kernels.leave_logit_base(
+        idx, staff.unit, staff.grade, staff.contract, staff.skill, staff.title, staff.post, staff.at_title,
+        staff.served, ctx.unit_tier, ctx.grid, ctx.inv_rate, ctx.n_bins, np.float32(SKILL_LO),
+        np.float32(1.0 / SKILL_BIN), ctx.inv_a, p.min_years.astype(np.float32), bool(p.exceptional_promotion),
+        kernels.like_float32(p.exceptional_after_years), np.float32(b * p.wtp_public))
+    v -= np.float32(b * p.wtp_promotion) * prospect_score(w)                              # career prospects
+    kernels.leave_logit_rest(
+        idx, v, staff.unit, staff.served, staff.remote, staff.directed, staff.post, staff.grade, staff.in_term,
+        staff.obligation, staff.programme, ctx.unit_tier, ctx.unit_region, ctx.unit_field,
+        bool(p.township_subsidy), np.float32(b), p.township_subsidy_by_band.astype(np.float64),
+        float(p.township_subsidy_remote_extra), k["directed_coef"], p.base_by_grade.astype(np.float64),
+        OUTSIDE_GRADE_DIRECTED, k["subsidy_month"], k["shift"])
     return v
 
 
@@ -270,9 +292,34 @@ def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: floa
     take no other decision.  Also returns the indices of the programme
     participants whose term ended this year (stayers and leavers).  With
     ``thin`` (default) the logit is computed only for people whose uniform
-    lies below their unit's bound (``leave_logit_bound``): the same decisions,
-    less work.
+    lies below their unit's bound (``leave_logit_bound``), screened in one
+    compiled pass (``kernels.exit_screen``): the same decisions, less work.
+    ``thin=False`` is the plain numpy reference (the logit for everyone).
     """
+    if fixed_hazard is not None or not thin:
+        return _decide_exits_numpy(p, staff, ctx, seed, year, fixed_hazard, retiring)
+    n = len(staff)
+    code = np.empty(n, dtype=np.int8)
+    if retiring is None:
+        retiring = np.zeros(n, dtype=bool)
+
+    def add(purpose):
+        return rng.stream_add(seed, year, purpose)
+
+    bound = special.expit(leave_logit_bound(p, ctx))
+    ended, cand, u_cand = kernels.exit_screen(
+        staff.pid, staff.unit, staff.served, staff.in_term, staff.obligation, staff.programme, staff.contract,
+        retiring, add(rng.EXIT), add(rng.TERM_END), add(rng.UPWARD), p.prog_post_term_stay.astype(np.float64),
+        float(p.upward_rate), kernels.like_float32(UPWARD_MIN_YEARS), bound, code)
+    prob = special.expit(fast_logits(p, staff, ctx, cand))
+    kernels.exit_decide(cand, u_cand, prob, staff.in_term, staff.obligation, staff.pid, add(rng.DESTINATION),
+                        float(p.city_share_of_exits), code)
+    return code, ended
+
+
+def _decide_exits_numpy(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: float | None,
+                        retiring: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``decide_exits`` in plain numpy, computing the logit for everyone (the reference; and the fixed-hazard hook)."""
     n = len(staff)
     pid = staff.pid
     u = rng.person_uniforms(seed, year, rng.EXIT, pid)
@@ -299,15 +346,8 @@ def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: floa
         up = can[uu < p.upward_rate]
         code[up] = EXIT_CODES["upward"]
         decided[up] = True
-    if thin:
-        # only people whose uniform is below an upper bound of their unit's leave probability can leave:
-        # compute the logit for them alone (same decisions as computing it for everyone)
-        cand = np.flatnonzero(~decided & (u < special.expit(leave_logit_bound(p, ctx))[staff.unit]))
-        v = leave_logits(p, staff.subset(cand, LOGIT_COLUMNS), ctx)
-        leave = cand[u[cand] < special.expit(v)]
-    else:
-        prob = special.expit(leave_logits(p, staff, ctx))
-        leave = np.flatnonzero(~decided & (u < prob))
+    prob = special.expit(leave_logits(p, staff, ctx))
+    leave = np.flatnonzero(~decided & (u < prob))
     ob = obligated[leave]
     code[leave[ob]] = EXIT_CODES["breach"]
     vol = leave[~ob]

@@ -16,7 +16,10 @@ The rules themselves are the vectorised functions of ``posts``,
 ``programmes`` and ``recruitment``, written for arrays of shape ``[..., F, T]``:
 a bureau applies them to its row; in ``batch`` mode (``ModelOptions``) the
 model applies the very same functions to all rows at once, which is faster
-for thousands of counties and gives identical results (tested).  Decisions
+for thousands of counties and gives identical results (tested).  The
+recruitment plan runs as one compiled call with the same arithmetic
+(``kernels.bureau_recruitment``; ``plan_recruitment_numpy`` is the numpy
+reference, tested equal), for one row or all.  Decisions
 about individual professionals (who is appointed, who is recruited) are then
 carried out by the model in batch over the structure of arrays.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from . import posts, programmes, recruitment
+from . import kernels, posts, programmes, recruitment
 from .params import NF, NP, NT, Params, TOWNSHIP
 
 
@@ -74,12 +77,32 @@ def plan_posts(p: Params, s: Institutions, first_year: bool = True) -> None:
     """
     if first_year:
         posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
-    if p.special_posts_per_county.any():
+    if np.count_nonzero(p.special_posts_per_county):
         posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)
 
 
-def plan_recruitment(p: Params, s: Institutions) -> None:
-    """Programme placements into township vacancies, then the open-recruitment quota."""
+RECRUITMENT_STATE = ("prog_rate", "prog_carry", "vacancies", "prog_placed", "prog_unfilled", "quota_carry", "quota")
+
+
+def recruitment_views(s: Institutions) -> tuple[np.ndarray, ...]:
+    """The arrays ``plan_recruitment`` reads and writes, as 3-d views [rows, ..., ...] (one row for a bureau)."""
+    return tuple(getattr(s, k).reshape((-1,) + getattr(s, k).shape[-2:]) for k in RECRUITMENT_STATE)
+
+
+def plan_recruitment(p: Params, s: Institutions, views: tuple[np.ndarray, ...] | None = None) -> None:
+    """Programme placements into township vacancies, then the open-recruitment quota.
+
+    The rules are ``programmes.place`` and ``recruitment.plan_quota``
+    (:func:`plan_recruitment_numpy`); they run as one compiled call
+    (``kernels.bureau_recruitment``, the same arithmetic, tested equal),
+    since a bureau's arrays are tiny and numpy's per-call overhead dominated.
+    ``views``: ``recruitment_views(s)`` if the caller keeps them.
+    """
+    kernels.bureau_recruitment(*(recruitment_views(s) if views is None else views), float(p.quota_share), TOWNSHIP)
+
+
+def plan_recruitment_numpy(p: Params, s: Institutions) -> None:
+    """:func:`plan_recruitment` with the numpy rule functions (the reference)."""
     programmes.place(s.prog_rate, s.prog_carry, s.vacancies[..., TOWNSHIP], s.prog_placed, s.prog_unfilled)
     remaining = s.vacancies.copy()
     remaining[..., TOWNSHIP] -= s.prog_placed.sum(axis=-2)
@@ -99,12 +122,15 @@ class CountyBureau(mesa.Agent):
         self.hardship_class = int(geo.hardship[index])
         self.remoteness = float(geo.remoteness[index])
         self.state = model.inst.row(index)
+        self._recruitment_views = None      # recruitment_views(self.state), made on first use
 
     def plan_posts(self) -> None:
         plan_posts(self.model.p, self.state, first_year=self.model.steps <= 1)
 
     def plan_recruitment(self) -> None:
-        plan_recruitment(self.model.p, self.state)
+        if self._recruitment_views is None:
+            self._recruitment_views = recruitment_views(self.state)
+        plan_recruitment(self.model.p, self.state, self._recruitment_views)
 
     def __repr__(self) -> str:
         return f"CountyBureau({self.county_id})"

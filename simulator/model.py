@@ -50,6 +50,14 @@ Randomness: every draw is keyed by (replication seed, year, purpose) and,
 for decisions of individuals, by the person's id (``rng``), so results do not
 depend on array order and scenarios share random numbers person by person.
 
+Speed: the passes over all professionals are compiled kernels
+(``simulator.kernels``, numba): ageing with retirement (step 0-1), the
+stay/leave screening (2), the exit tallies and the compaction, title
+applicants and outcomes (3), grade steps and appointments (4), and one
+year-end pass for pay tallies, training and the stocks (6-9).  They give
+bit-identical results to the numpy code they replaced (``tests/test_golden.py``,
+``tests/test_simulator_kernels.py``); exponentials and logarithms stay in numpy.
+
 Allocation: ``TalentModel(..., allocation=AllocationArrays)`` applies an
 allocation table on top of the scenario (``simulator.allocation``): extra caps,
 directed and special posts in step 0 of year 1, extra programme placements in
@@ -70,7 +78,7 @@ import mesa
 import numpy as np
 from scipy import special
 
-from . import behaviour, flexible, pay, posts, programmes, recruitment, rng, titles, training
+from . import behaviour, flexible, kernels, pay, posts, programmes, recruitment, rng, titles, training
 from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment
 from .metrics import COST_LEVERS, RAW, RAW_INDEX
 from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
@@ -169,6 +177,9 @@ class TalentModel(mesa.Model):
         return np.bincount(unit * 2 + mask, minlength=2 * nu)[1::2].astype(float)
 
     def _cells(self, per_unit: np.ndarray) -> np.ndarray:
+        """Per-unit values summed to cells (county x field): county seat + township (the same sum, without a reduction)."""
+        if NT == 2:
+            return per_unit[0::2] + per_unit[1::2]
         return per_unit.reshape(self.n_cells, NT).sum(axis=1)
 
     def _rec(self, name: str, t: int, cells: np.ndarray) -> None:
@@ -223,27 +234,21 @@ class TalentModel(mesa.Model):
         p, s, ctx, opt = self.p, self.staff, self.ctx, self.options
         staff_start = self._staff_end.copy()
 
-        # 0. ageing and the bureaus' post plan
-        s.age += 1
-        s.served += 1
-        s.at_title += 1
-        s.at_grade += 1
-        s.obligation[s.in_term] -= 1
+        # 0. ageing and the bureaus' post plan; 1. retirement (marked here; removed with the year's
+        # other leavers in one compaction).  One compiled pass, which also takes the retirees out of
+        # the post table of the end of last year (the context of the stay/leave decision).
+        self.retiring = np.empty(len(s), dtype=bool)
+        tab = self._tab_end.copy()
+        kernels.age_one_year(s.age, s.served, s.at_title, s.at_grade, s.obligation, s.in_term,
+                             kernels.like_float32(p.retirement_age), bool(opt.retirement), self.retiring,
+                             s.unit, s.post, s.kind, s.title, s.directed, tab.reshape(-1))
         self._bureaus("plan_posts")
         if self.alloc is not None and t == 1:
             self._apply_allocation_posts()
         self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
 
-        # 1. retirement (marked here; removed with the year's other leavers in one compaction)
-        if opt.retirement:
-            self.retiring = s.age >= p.retirement_age
-        else:
-            self.retiring = np.zeros(len(s), dtype=bool)
-
-        # context of the stay/leave decision (retirees excluded); the post table of the
-        # end of last year, less the retirees
+        # context of the stay/leave decision (retirees excluded)
         ctx.allowance = self._allowance(t)
-        tab = self._tab_end - posts.state_table(s, self.n_units, np.flatnonzero(self.retiring))
         ctx.free_i, ctx.free_s, ctx.wait_i, ctx.wait_s = posts.free_and_waiting(
             tab, self._flat(self.inst.senior_cap), self._flat(self.inst.inter_cap), self._flat(self.inst.directed_total))
         behaviour.prepare(p, ctx)
@@ -270,12 +275,15 @@ class TalentModel(mesa.Model):
             for j, name in enumerate(PROGRAMMES):
                 self._rec(f"term_end_reached_{name}", t, self._cells(reached[:, j].astype(float)))
                 self._rec(f"exits_term_end_{name}", t, self._cells(left[:, j].astype(float)))
+        # leavers per unit and reason, and the post table after exits (one compiled pass)
         nr = len(behaviour.EXIT_CODES) + 1
-        by_reason = np.bincount(s.unit * nr + code, minlength=self.n_units * nr).reshape(self.n_units, nr)
+        by_reason = np.zeros(self.n_units * nr, dtype=np.int64)
+        tab = self._tab_end.copy()
+        n_stay = kernels.exit_tally(code, s.unit, s.post, s.kind, s.title, s.directed, tab.reshape(-1), by_reason, nr)
+        by_reason = by_reason.reshape(self.n_units, nr)
         for reason, k in behaviour.EXIT_CODES.items():
             self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
-        tab = self._tab_end - posts.state_table(s, self.n_units, np.flatnonzero(gone))   # posts after exits
-        s.keep(~gone)
+        s.keep(~gone, n_stay)
 
         # 3. titles
         passed = titles.evaluate(p, s, ctx.unit_tier, seed, t)
@@ -285,11 +293,12 @@ class TalentModel(mesa.Model):
 
         # 4. appointment
         posts.grade_steps(s)
+        agg = posts.table_aggregates(tab)
         app = posts.appoint(p, s, self.n_units, self._flat(self.inst.senior_cap), self._flat(self.inst.inter_cap),
-                            self._flat(self.inst.directed_total), seed, t, tab=tab)
+                            self._flat(self.inst.directed_total), seed, t, tab=tab, agg=agg)
         # people per unit inside unit totals and in special posts, after the appointments
-        special_u = (tab[:, :, 1].sum(axis=(1, 2, 3)) - np.bincount(s.unit[app["left_special"]], minlength=self.n_units))
-        in_total_u = tab.sum(axis=(1, 2, 3, 4)) - special_u
+        special_u = agg[:, kernels.AGG_SPECIAL] - np.bincount(s.unit[app["left_special"]], minlength=self.n_units)
+        in_total_u = agg[:, kernels.AGG_STAFF] - special_u
         for k, name in (("intermediate", "promotions_intermediate"), ("senior", "promotions_senior"),
                         ("directed", "promotions_directed_senior"), ("blocked", "appointments_blocked_by_caps")):
             if len(app[k]):
@@ -299,21 +308,40 @@ class TalentModel(mesa.Model):
         if opt.recruitment:
             self._recruit(t, special_u.astype(float), in_total_u.astype(float))
 
-        # 6. pay
+        # 6. pay and 7. training: one compiled pass counts what pay costs (pay.pay_tallies), applies
+        # training.train's skill change and counts the year-end stocks (post table, contract/term
+        # flags, skill sums per unit); pay does not depend on skill
+        s = self.staff
+        tab, flags, skill_sum, tallies = self._year_end_tallies(np.float32(training.skill_change(p)), pay_too=True)
         if self.alloc is None:
-            costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance)
+            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, ctx.allowance, tallies=tallies)
         else:  # the extra township subsidy is in ctx.allowance for behaviour; cost it to its own lever
-            costs = pay.yearly_costs(p, self.staff, self.n_units, ctx.unit_tier, ctx.allowance - self._unit_sub,
-                                     unit_subsidy=self._unit_sub)
-        # 7. training
-        training.train(p, self.staff)
+            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, ctx.allowance - self._unit_sub,
+                                     unit_subsidy=self._unit_sub, tallies=tallies)
+        agg = posts.table_aggregates(tab)
         # 8. flexible inflows (per county x field, from year-end staff)
-        tab = posts.state_table(self.staff, self.n_units)
-        staff_cells = self._cells(tab.sum(axis=(1, 2, 3, 4)).astype(float))
+        staff_cells = self._cells(agg[:, kernels.AGG_STAFF].astype(float))
         fte = flexible.fte(p, self.n_counties, staff_cells.reshape(self.n_counties, NF))
         # 9. record
         self._record_costs(t, costs, staff_cells, fte)
-        self._record_stocks(t, staff_start=staff_start, tab=tab)
+        self._record_stocks(t, staff_start=staff_start, tab=tab, agg=agg, flags=flags, skill_sum=skill_sum)
+
+    def _year_end_tallies(self, skill_delta, pay_too: bool = False):
+        """Add ``skill_delta`` to every skill; return the post table, flags [unit, contract, in_term], skill
+        sums per unit and (with ``pay_too``, else None) the tallies of ``pay.pay_tallies``: one compiled call."""
+        s, nu, p = self.staff, self.n_units, self.p
+        tab = np.zeros(nu * kernels.STATE_WIDTH, dtype=np.int64)
+        flags = np.zeros(nu * kernels.FLAG_WIDTH, dtype=np.int64)
+        skill_sum = np.zeros(nu, dtype=np.float64)
+        counts_ug = np.zeros(nu * 13, dtype=np.int64)
+        town = np.zeros(nu, dtype=np.float64)
+        prog = np.zeros(nu * NP, dtype=np.int64)
+        kernels.year_end(s.unit, s.skill, skill_delta, s.post, s.kind, s.title, s.directed, s.contract, s.in_term,
+                         tab, flags, skill_sum, s.grade, s.served, s.remote, s.programme, self.ctx.unit_tier,
+                         bool(p.township_subsidy and pay_too), p.township_subsidy_by_band.astype(np.float64),
+                         float(p.township_subsidy_remote_extra), NP, counts_ug, town, prog)
+        tallies = (counts_ug.reshape(nu, 13), town, prog.reshape(nu, NP)) if pay_too else None
+        return tab.reshape(nu, 3, 3, 3, 2), flags.reshape(nu, 2, 2), skill_sum, tallies
 
     def _recruit(self, t: int, special_u: np.ndarray, filled_u: np.ndarray) -> None:
         p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
@@ -406,40 +434,44 @@ class TalentModel(mesa.Model):
         self._rec("flexible_rural_service_fte", t, fte["rural_service"].reshape(-1))
         self._rec("flexible_fte", t, fte_total.reshape(-1))
 
-    def _record_stocks(self, t: int, staff_start: np.ndarray, tab: np.ndarray | None = None) -> None:
+    def _record_stocks(self, t: int, staff_start: np.ndarray, tab: np.ndarray | None = None,
+                       agg: np.ndarray | None = None, flags: np.ndarray | None = None,
+                       skill_sum: np.ndarray | None = None) -> None:
         s, inst = self.staff, self.inst
         nu = self.n_units
         if tab is None:
-            tab = posts.state_table(s, nu)
+            tab, flags, skill_sum, _ = self._year_end_tallies(np.float32(0.0))
+        if agg is None:
+            agg = posts.table_aggregates(tab)
         self._tab_end = tab
-        tab = tab.astype(float)                       # unit, post, kind, title, directed
+        a = agg.astype(float)                         # per unit: see kernels.AGG_*
         cells = self._cells
-        staff_u = tab.sum(axis=(1, 2, 3, 4))
+        staff_u = a[:, kernels.AGG_STAFF]
+        special_u = a[:, kernels.AGG_SPECIAL]
         self._staff_end = cells(staff_u)
         self._rec("staff", t, cells(staff_u))
         self._rec("staff_start", t, staff_start)
         self._rec("demand", t, self.geo.demand.reshape(-1, NT).sum(axis=1))
         auth = self._flat(inst.authorized)
         self._rec("authorized_posts", t, cells(auth))
-        in_total = staff_u - tab[:, :, 1].sum(axis=(1, 2, 3))
+        in_total = staff_u - special_u
         self._rec("vacancies", t, cells(np.maximum(auth - in_total, 0)))
         self._rec("special_posts", t, cells(self._flat(inst.special_stock)))
-        self._rec("special_posts_filled", t, cells(tab[:, :, 1].sum(axis=(1, 2, 3))))
+        self._rec("special_posts_filled", t, cells(special_u))
         self._rec("directed_posts", t, cells(self._flat(inst.directed_total)))
-        self._rec("directed_posts_filled", t, cells(tab[:, :, 2].sum(axis=(1, 2, 3))))
+        self._rec("directed_posts_filled", t, cells(a[:, kernels.AGG_DIRECTED_POST]))
         self._rec("senior_cap_posts", t, cells(self._flat(inst.senior_cap)))
         self._rec("intermediate_cap_posts", t, cells(self._flat(inst.inter_cap)))
-        self._rec("senior_posts_regular", t, cells(tab[:, 2, 0].sum(axis=(1, 2))))
-        self._rec("intermediate_posts_regular", t, cells(tab[:, 1, 0].sum(axis=(1, 2))))
-        self._rec("senior_titles", t, cells(tab[:, :, :, 2].sum(axis=(1, 2, 3))))
-        self._rec("intermediate_titles", t, cells(tab[:, :, :, 1].sum(axis=(1, 2, 3))))
-        self._rec("directed_titles", t, cells(tab[:, :, :, 2, 1].sum(axis=(1, 2))))
-        self._rec("senior_posts", t, cells(tab[:, 2].sum(axis=(1, 2, 3))))
-        flags = np.bincount(s.unit * 4 + s.contract * 2 + s.in_term, minlength=4 * nu).reshape(nu, 2, 2)
+        self._rec("senior_posts_regular", t, cells(a[:, kernels.AGG_SENIOR_REG]))
+        self._rec("intermediate_posts_regular", t, cells(a[:, kernels.AGG_INTER_REG]))
+        self._rec("senior_titles", t, cells(a[:, kernels.AGG_SENIOR_TITLE]))
+        self._rec("intermediate_titles", t, cells(a[:, kernels.AGG_INTER_TITLE]))
+        self._rec("directed_titles", t, cells(a[:, kernels.AGG_DIRECTED_TITLE]))
+        self._rec("senior_posts", t, cells(a[:, kernels.AGG_SENIOR_POST]))
         self._rec("obligated_staff", t, cells(flags[:, :, 1].sum(axis=1).astype(float)))
         self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
         self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
-        self._rec("skill_sum", t, cells(np.bincount(s.unit, weights=s.skill.astype(float), minlength=nu)))
+        self._rec("skill_sum", t, cells(skill_sum))
         recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
         exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in
                     ("retirement", "city", "other_sector", "upward", "breach", "term_end"))

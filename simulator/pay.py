@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .params import NP, TOWNSHIP, Params
 
 
@@ -61,32 +62,43 @@ def township_subsidy(p: Params, staff, tier: np.ndarray) -> np.ndarray:
     return np.where(tier == TOWNSHIP, amount, 0.0)
 
 
+def pay_tallies(p: Params, staff, n_units: int, unit_tier: np.ndarray):
+    """Per-unit tallies the pay accounts need, in one compiled pass (``kernels.pay_counts``).
+
+    (persons per [unit, grade] int64 [units x 13], sum of monthly township
+    subsidies per unit in yuan/month [units] (zeros when the scenario pays
+    none), persons in a programme term per [unit, programme] int64 [units x P]).
+    The model counts them in its year-end pass instead (``kernels.year_end``).
+    """
+    counts_ug = np.zeros(n_units * 13, dtype=np.int64)
+    town = np.zeros(n_units, dtype=np.float64)
+    prog = np.zeros(n_units * NP, dtype=np.int64)
+    kernels.pay_counts(staff.unit, staff.grade, staff.served, staff.remote, staff.in_term, staff.programme,
+                       unit_tier, bool(p.township_subsidy), p.township_subsidy_by_band.astype(np.float64),
+                       float(p.township_subsidy_remote_extra), NP, counts_ug, town, prog)
+    return counts_ug.reshape(n_units, 13), town, prog.reshape(n_units, NP)
+
+
 def yearly_costs(p: Params, staff, n_units: int, unit_tier: np.ndarray, unit_allowance: np.ndarray,
-                 unit_subsidy: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 unit_subsidy: np.ndarray | None = None, tallies=None) -> dict[str, np.ndarray]:
     """Cost per unit of each pay lever for the year (yuan), and programme subsidies per [unit, programme].
 
     ``unit_subsidy``: an extra township subsidy per unit (yuan/month per person, an allocation's),
-    costed to ``township_subsidy``.
+    costed to ``township_subsidy``.  ``tallies``: :func:`pay_tallies` of ``staff`` if the caller has them.
     """
-    unit = staff.unit
-    counts_ug = np.bincount(unit.astype(np.int64) * 13 + (staff.grade.astype(np.int64) - 1),
-                            minlength=n_units * 13).reshape(n_units, 13).astype(float)
+    counts_i, town_sum, prog_counts = pay_tallies(p, staff, n_units, unit_tier) if tallies is None else tallies
+    counts_ug = counts_i.astype(float)
     base_u = counts_ug @ p.base_by_grade * 12.0
     perf_share = p.performance_share + np.where(unit_tier == TOWNSHIP, p.performance_tilt_township, 0.0)
     perf_u = base_u * perf_share
     staff_u = counts_ug.sum(axis=1)
     hard_u = staff_u * unit_allowance * 12.0
     if p.township_subsidy:
-        tier = unit_tier[unit]
-        town_u = np.bincount(unit, weights=township_subsidy(p, staff, tier), minlength=n_units) * 12.0
+        town_u = town_sum * 12.0
     else:
         town_u = np.zeros(n_units)
     if unit_subsidy is not None:
-        town_u = town_u + np.bincount(unit, minlength=n_units) * unit_subsidy * 12.0
-    prog_up = np.zeros((n_units, NP))
-    idx = np.flatnonzero(staff.in_term)
-    if len(idx):
-        key = unit[idx].astype(np.int64) * NP + staff.programme[idx]
-        prog_up = (np.bincount(key, minlength=n_units * NP).reshape(n_units, NP) * p.prog_subsidy[None, :])
+        town_u = town_u + counts_i.sum(axis=1) * unit_subsidy * 12.0
+    prog_up = prog_counts * p.prog_subsidy[None, :]
     return {"base_pay": base_u, "performance_pay": perf_u, "hardship_allowance": hard_u,
             "township_subsidy": town_u, "programme": prog_up}

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from . import rng
+from . import kernels, rng
 from .params import FIELDS, NF, NT, PROGRAMMES, Params
 
 CHANNELS = ("initial", "open", "special_post") + PROGRAMMES
@@ -67,6 +67,9 @@ COLUMNS = {
     "contract": np.bool_, "obligation": np.int8, "in_term": np.bool_, "programme": np.int8,
     "channel": np.int8, "remote": np.bool_,
 }
+
+
+_MOVE_AS = {1: np.uint8, 4: np.uint32, 8: np.uint64}  # columns are moved as raw bytes of their width (fewer compiled variants)
 
 
 def level_of_grade(grade: np.ndarray) -> np.ndarray:
@@ -124,17 +127,17 @@ class Staff:
             setattr(v, k, getattr(self, k)[idx])
         return v
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop everyone where ``mask`` is False (holes filled from the end)."""
+    def keep(self, mask: np.ndarray, n_new: int | None = None) -> None:
+        """Drop everyone where ``mask`` is False (holes filled from the end); ``n_new`` = kept count if known."""
         n = self._n
-        n_new = int(np.count_nonzero(mask))
+        if n_new is None:
+            n_new = int(np.count_nonzero(mask))
         if n_new == n:
             return
-        holes = np.flatnonzero(~mask[:n_new])
-        movers = n_new + np.flatnonzero(mask[n_new:])
+        holes, movers = kernels.holes_and_movers(mask, n_new)
         for k in COLUMNS:
             buf = self._buf[k]
-            buf[holes] = buf[movers]
+            kernels.move_rows(buf.view(_MOVE_AS[buf.dtype.itemsize]), holes, movers)
         self._n = n_new
         self._expose()
 

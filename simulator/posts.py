@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rng
+from . import kernels, rng
 from .params import Params, TOWNSHIP
-from .population import BAND_BOTTOM, BAND_TOP, GRADE_STEP_YEARS, rank_within
+from .population import BAND_BOTTOM, BAND_TOP, GRADE_STEP_YEARS
 
 
 # ----------------------------------------------------------------------------- bureau rules
@@ -59,42 +59,48 @@ def create_special_posts(p: Params, carry: np.ndarray, stock: np.ndarray, create
 # ----------------------------------------------------------------------------- appointment
 
 def _appoint_level(staff, idx: np.ndarray, free_u: np.ndarray, seed: int, year: int) -> np.ndarray:
-    """Of the candidates ``idx``, those appointed: per unit, the first ``free_u`` by priority."""
+    """Of the candidates ``idx``, those appointed: per unit, the first ``free_u`` by priority.
+
+    Priority: longest at the title first, ties by a random draw (APPOINT_ORDER); the ranking of
+    ``rank_within`` (span 100), computed by ``kernels.appoint_level``.
+    """
     if len(idx) == 0:
         return idx
-    unit = staff.unit[idx]
-    room = free_u[unit] > 0
-    idx, unit = idx[room], unit[room]
-    if len(idx) == 0:
-        return idx
-    order = rng.person_uniforms(seed, year, rng.APPOINT_ORDER, staff.pid[idx])
-    priority = np.minimum(staff.at_title[idx].astype(float), 99.0) + order * 1e-3
-    r = rank_within(unit, priority, span=100.0)
-    return idx[r < free_u[unit]]
+    return kernels.appoint_level(np.asarray(idx, dtype=np.int64), staff.unit, staff.at_title, staff.pid,
+                                 np.asarray(free_u, dtype=np.float64), rng.stream_add(seed, year, rng.APPOINT_ORDER),
+                                 100.0)
 
 
 def state_table(staff, n_units: int, idx: np.ndarray | None = None) -> np.ndarray:
-    """Head counts per [unit, post level, post kind, title, directed] (one bincount), of everyone or of ``idx``."""
+    """Head counts per [unit, post level, post kind, title, directed] (one compiled pass), of everyone or of ``idx``."""
+    tab = np.zeros(n_units * kernels.STATE_WIDTH, dtype=np.int64)
     if idx is None:
-        post, kind, title, directed, unit = staff.post, staff.kind, staff.title, staff.directed, staff.unit
+        kernels.state_counts(staff.unit, staff.post, staff.kind, staff.title, staff.directed, tab)
     else:
-        post, kind, title, directed, unit = (staff.post[idx], staff.kind[idx], staff.title[idx],
-                                             staff.directed[idx], staff.unit[idx])
-    code = ((post * 3 + kind) * 3 + title) * 2 + directed
-    key = unit * 54 + code
-    return np.bincount(key, minlength=n_units * 54).reshape(n_units, 3, 3, 3, 2)
+        kernels.state_counts_of(np.asarray(idx, dtype=np.int64), staff.unit, staff.post, staff.kind, staff.title,
+                                staff.directed, tab)
+    return tab.reshape(n_units, 3, 3, 3, 2)
+
+
+def table_aggregates(tab: np.ndarray) -> np.ndarray:
+    """Per-unit sums of a ``state_table`` [units, ``kernels.N_AGG``] (int64; columns ``kernels.AGG_*``)."""
+    out = np.empty((tab.shape[0], kernels.N_AGG), dtype=np.int64)
+    kernels.table_aggregates(np.ascontiguousarray(tab).reshape(-1), out)
+    return out
 
 
 def appoint(p: Params, staff, n_units: int, senior_cap: np.ndarray, inter_cap: np.ndarray,
-            directed_total: np.ndarray, seed: int, year: int, tab: np.ndarray | None = None) -> dict[str, np.ndarray]:
+            directed_total: np.ndarray, seed: int, year: int, tab: np.ndarray | None = None,
+            agg: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Appoint title holders to free posts (flat per-unit cap arrays); returns appointed index arrays.
 
-    ``tab`` is ``state_table(staff)`` if the caller has it (only post levels and kinds are used).
+    ``tab`` is ``state_table(staff)`` if the caller has it (only post levels and kinds are used);
+    ``agg`` its ``table_aggregates`` if the caller has them.
     """
     unit = staff.unit
-    if tab is None:
-        tab = state_table(staff, n_units)
-    waiting = np.flatnonzero(staff.title > staff.post)        # everyone holding a title above the post
+    if agg is None:
+        agg = table_aggregates(state_table(staff, n_units) if tab is None else tab)
+    waiting = kernels.waiting_for_post(staff.title, staff.post)   # everyone holding a title above the post
     t_w, d_w = staff.title[waiting], staff.directed[waiting]
 
     from_special = []
@@ -108,14 +114,14 @@ def appoint(p: Params, staff, n_units: int, senior_cap: np.ndarray, inter_cap: n
         staff.at_grade[idx] = 0.0
         return vacated
 
-    occ = tab[:, 2, 0].sum(axis=(1, 2))                        # regular senior posts held
+    occ = agg[:, kernels.AGG_SENIOR_REG]                       # regular senior posts held
     sen = _appoint_level(staff, waiting[(t_w == 2) & ~d_w], np.maximum(senior_cap - occ, 0), seed, year)
     vacated = [take_post(sen, 2, 0)]
-    occ = tab[:, :, 2].sum(axis=(1, 2, 3))                     # directed posts held
+    occ = agg[:, kernels.AGG_DIRECTED_POST]                    # directed posts held
     dire = _appoint_level(staff, waiting[(t_w == 2) & d_w], np.maximum(directed_total - occ, 0), seed, year)
     vacated.append(take_post(dire, 2, 2))
     # intermediate posts, including those just vacated by senior appointments
-    occ = tab[:, 1, 0].sum(axis=(1, 2)) - np.bincount(unit[np.concatenate(vacated)], minlength=n_units)
+    occ = agg[:, kernels.AGG_INTER_REG] - np.bincount(unit[np.concatenate(vacated)], minlength=n_units)
     cand = waiting[staff.post[waiting] == 0]
     inter = _appoint_level(staff, cand, np.maximum(inter_cap - occ, 0), seed, year)
     take_post(inter, 1, 0)
@@ -125,25 +131,24 @@ def appoint(p: Params, staff, n_units: int, senior_cap: np.ndarray, inter_cap: n
 
 
 def grade_steps(staff) -> None:
-    """One grade up within the band after GRADE_STEP_YEARS at grade (special posts excluded)."""
-    move = staff.grade > BAND_TOP[staff.post]
-    move &= staff.at_grade >= GRADE_STEP_YEARS
-    move &= staff.kind != 1
-    idx = np.flatnonzero(move)
-    staff.grade[idx] -= 1
-    staff.at_grade[idx] = 0.0
+    """One grade up within the band after GRADE_STEP_YEARS at grade (special posts excluded); one compiled pass."""
+    kernels.grade_steps(staff.grade, staff.post, staff.kind, staff.at_grade, BAND_TOP,
+                        kernels.like_float32(GRADE_STEP_YEARS))
 
 
-def free_and_waiting(tab: np.ndarray, senior_cap: np.ndarray, inter_cap: np.ndarray, directed_total: np.ndarray):
+def free_and_waiting(tab: np.ndarray, senior_cap: np.ndarray, inter_cap: np.ndarray, directed_total: np.ndarray,
+                     agg: np.ndarray | None = None):
     """Per unit: free intermediate posts, free senior posts (regular + directed), and people waiting for each.
 
-    ``tab`` is a ``state_table`` of the people concerned.
-    """                           # unit, post, kind, title, directed
-    occ_i = tab[:, 1, 0].sum(axis=(1, 2))
-    occ_s = tab[:, 2, 0].sum(axis=(1, 2))
-    occ_d = tab[:, :, 2].sum(axis=(1, 2, 3))
+    ``tab`` is a ``state_table`` of the people concerned (``agg`` its ``table_aggregates``, if at hand).
+    """
+    if agg is None:
+        agg = table_aggregates(tab)
+    occ_i = agg[:, kernels.AGG_INTER_REG]
+    occ_s = agg[:, kernels.AGG_SENIOR_REG]
+    occ_d = agg[:, kernels.AGG_DIRECTED_POST]
     free_i = np.maximum(inter_cap - occ_i, 0)
     free_s = np.maximum(senior_cap - occ_s, 0) + np.maximum(directed_total - occ_d, 0)
-    wait_i = tab[:, 0, :, 1:].sum(axis=(1, 2, 3))              # junior post, title >= 1
-    wait_s = tab[:, :2, :, 2].sum(axis=(1, 2, 3))              # below a senior post, senior title
+    wait_i = agg[:, kernels.AGG_WAIT_I]                        # junior post, title >= 1
+    wait_s = agg[:, kernels.AGG_WAIT_S]                        # below a senior post, senior title
     return free_i, free_s, wait_i, wait_s

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import rng
+from . import kernels, rng
 from .params import COUNTY, TOWNSHIP, Params
 from .population import CH_SPECIAL, Staff, level_of_grade
 
@@ -96,12 +96,8 @@ def recruit_skill(p: Params, u: np.ndarray) -> np.ndarray:
 
 
 def expand_units(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(unit of each new person, rank within its unit) for ``counts[unit]`` new people."""
-    counts = counts.astype(np.int64)
-    unit = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
-    start = np.cumsum(counts) - counts
-    rank = np.arange(len(unit), dtype=np.int64) - np.repeat(start, counts)
-    return unit, rank
+    """(unit of each new person, rank within its unit) for ``counts[unit]`` new people (``kernels.expand_counts``)."""
+    return kernels.expand_counts(np.ascontiguousarray(counts).astype(np.int64))
 
 
 def new_people(p: Params, year: int, seed: int, unit: np.ndarray, rank: np.ndarray, channel, *,
@@ -115,15 +111,25 @@ def new_people(p: Params, year: int, seed: int, unit: np.ndarray, rank: np.ndarr
         pid = rng.recruit_ids(year, unit, channel, rank)
     cols["pid"] = pid
     cols["unit"] = unit
-    cols["age"] = p.entry_age + 3.0 * rng.person_uniforms(seed, year, rng.RECRUIT_AGE, pid)
-    tier = unit_tier[unit]
+    # the uniform draws (age, skill, contract, remote) in one compiled pass; skill's inverse normal in numpy
+    age = np.empty(n)
+    u_skill = np.empty(n if skill is None else 0)
+    draw_contract = contract is None
+    if draw_contract:
+        contract = np.empty(n, dtype=bool)
+    remote = np.empty(n, dtype=bool)
+    kernels.recruit_draws(np.ascontiguousarray(pid, dtype=np.uint64), np.ascontiguousarray(unit), unit_tier,
+                          np.asarray(unit_remote, dtype=np.float64), float(p.entry_age),
+                          np.asarray(p.recruit_contract_share, dtype=np.float64),
+                          rng.stream_add(seed, year, rng.RECRUIT_AGE), rng.stream_add(seed, year, rng.RECRUIT_SKILL),
+                          rng.stream_add(seed, year, rng.RECRUIT_CONTRACT), rng.stream_add(seed, year, rng.RECRUIT_REMOTE),
+                          skill is None, draw_contract, age, u_skill, contract, remote)
+    cols["age"] = age
     if skill is None:
-        skill = recruit_skill(p, rng.person_uniforms(seed, year, rng.RECRUIT_SKILL, pid))
+        skill = recruit_skill(p, u_skill)
     cols["skill"] = skill
-    if contract is None:
-        contract = rng.person_uniforms(seed, year, rng.RECRUIT_CONTRACT, pid) < p.recruit_contract_share[tier]
     cols["contract"] = contract
-    cols["remote"] = (tier == TOWNSHIP) & (rng.person_uniforms(seed, year, rng.RECRUIT_REMOTE, pid) < unit_remote[unit])
+    cols["remote"] = remote
     level = int(level_of_grade(np.array([grade]))[0])
     cols["grade"][:] = grade
     cols["post"][:] = level
@@ -145,11 +151,8 @@ def fill(seed: int, year: int, purpose: int, quota: np.ndarray, a: np.ndarray) -
     """
     prob = np.clip(-np.expm1(-np.maximum(a, 0.0)), 0.0, 1.0)
     q = np.maximum(quota, 0).astype(np.int64)
-    out = np.zeros(len(q), dtype=np.int64)
-    if q.any():
-        unit, rank = expand_units(q)
-        u = rng.person_uniforms(seed, year, purpose, rng.recruit_ids(year, unit, 0, rank))
-        out = np.bincount(unit[u < prob[unit]], minlength=len(q))
-    return out
+    id_base = rng.recruit_ids(year, np.zeros(1, dtype=np.int32), 0, np.zeros(1, dtype=np.int64))[0]
+    return kernels.fill_posts(rng.stream_add(seed, year, purpose), id_base, q,
+                              np.ascontiguousarray(prob, dtype=np.float64))
 
 

@@ -27,6 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import kernels
+
 # purpose ids: stable integers, never reuse or renumber
 INIT_AGE = 1
 INIT_SKILL = 2
@@ -70,18 +72,32 @@ def stream_key(seed: int, year: int, purpose: int) -> np.uint64:
     return np.uint64(_stream_key(int(seed), int(year), int(purpose)))
 
 
-_CHUNK = 1 << 14  # elements per chunk: keeps the temporaries of the mixing chain in cache
+def stream_add(seed: int, year: int, purpose: int) -> np.uint64:
+    """``key + gamma`` (mod 2^64) of stream (year, purpose): the constant the SplitMix64 mixing adds to ``pid x gamma``."""
+    return np.uint64((_stream_key(int(seed), int(year), int(purpose)) + int(_GAMMA)) & 0xFFFFFFFFFFFFFFFF)
 
 
 def person_uniforms(seed: int, year: int, purpose: int, pid: np.ndarray) -> np.ndarray:
     """Uniform [0, 1) draws, one per person id, for (year, purpose): SplitMix64 output at position ``pid``.
 
     ``u = mix(key + (pid + 1) x gamma) / 2^64`` with SplitMix64's gamma and
-    finaliser (the SplitMix64 sequence of seed ``key``, read at ``pid``);
-    computed in cache-sized chunks.
+    finaliser (the SplitMix64 sequence of seed ``key``, read at ``pid``;
+    the top 53 bits, so ``u`` is a multiple of 2^-53).  Computed by the
+    compiled kernel ``kernels.person_uniforms``; :func:`person_uniforms_numpy`
+    is the reference implementation in numpy (bit-identical, tested).
     """
-    key = int(stream_key(seed, year, purpose))
-    add = np.uint64((key + int(_GAMMA)) & 0xFFFFFFFFFFFFFFFF)
+    pid = np.ascontiguousarray(pid, dtype=np.uint64)
+    out = np.empty(len(pid), dtype=np.float64)
+    kernels.person_uniforms(stream_add(seed, year, purpose), pid, out)
+    return out
+
+
+_CHUNK = 1 << 14  # elements per chunk: keeps the temporaries of the mixing chain in cache
+
+
+def person_uniforms_numpy(seed: int, year: int, purpose: int, pid: np.ndarray) -> np.ndarray:
+    """The reference implementation of :func:`person_uniforms` in numpy (uint64 wrapping arithmetic), in chunks."""
+    add = stream_add(seed, year, purpose)
     pid = np.ascontiguousarray(pid, dtype=np.uint64)
     n = len(pid)
     out = np.empty(n, dtype=np.float64)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import rng
+from . import kernels, rng
 from .params import TOWNSHIP, Params
 
 
@@ -47,12 +47,17 @@ def regular_rate(p: Params, step: np.ndarray, tier: np.ndarray) -> np.ndarray:
     return rate
 
 
-def pass_logit(p: Params, step: np.ndarray, tier: np.ndarray, skill: np.ndarray) -> np.ndarray:
-    """Logit of passing the regular evaluation."""
+def pass_logit_table(p: Params) -> np.ndarray:
+    """Logit of the regular pass rate by [step x 2 + tier] (with the tilt when tilted standards are on)."""
     table = _logit(regular_rate(p, np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])))  # [step x 2 + tier]
     if p.tilted_standards:
         table = table + np.log(p.tilted_odds_factor)
-    return table[step * 2 + tier] + p.skill_effect * skill
+    return table
+
+
+def pass_logit(p: Params, step: np.ndarray, tier: np.ndarray, skill: np.ndarray) -> np.ndarray:
+    """Logit of passing the regular evaluation."""
+    return pass_logit_table(p)[step * 2 + tier] + p.skill_effect * skill
 
 
 def directed_logit(p: Params, skill: np.ndarray) -> np.ndarray:
@@ -85,31 +90,34 @@ def eligible_by_years(p: Params, staff) -> tuple[np.ndarray, np.ndarray]:
 
 
 def evaluate(p: Params, staff, unit_tier: np.ndarray, seed: int, year: int) -> dict[str, np.ndarray]:
-    """Run the year's evaluation; updates titles in place and returns index arrays of passers."""
-    eligible, exceptional = eligible_by_years(p, staff)
-    idx = np.flatnonzero(eligible)
-    applies = rng.person_uniforms(seed, year, rng.TITLE_APPLY, staff.pid[idx]) < p.apply_rate
-    idx = idx[applies]
-    pid = staff.pid[idx]
+    """Run the year's evaluation; updates titles in place and returns index arrays of passers.
+
+    Compiled kernels screen who is eligible and applies, with their pass
+    logits (``kernels.title_applicants``: the rule of
+    :func:`eligible_by_years`, the logits of :func:`pass_logit` and
+    :func:`directed_logit`), and draw the outcomes
+    (``kernels.title_results``); the logistic function is numpy's.
+    """
+    idx, exceptional, x, dx, can_dir = kernels.title_applicants(
+        staff.pid, staff.title, staff.post, staff.at_title, staff.served, staff.unit, unit_tier,
+        p.min_years.astype(np.float32), bool(p.exceptional_promotion), kernels.like_float32(p.exceptional_after_years),
+        rng.stream_add(seed, year, rng.TITLE_APPLY), float(p.apply_rate), pass_logit_table(p).astype(np.float64),
+        staff.skill, kernels.like_float32(p.skill_effect), np.float64(_logit(p.directed_pass_rate)))
     step = staff.title[idx]
-    tier = unit_tier[staff.unit[idx]]
-    skill = staff.skill[idx]
-    u = rng.person_uniforms(seed, year, rng.TITLE_PASS, pid)
-    passed = u < special.expit(pass_logit(p, step, tier, skill))
-    got = passed
-    directed = None
+    p_pass = special.expit(x)
     if p.directed_senior:
-        try_dir = np.flatnonzero(~passed & (step == 1) & (tier == TOWNSHIP))
-        ud = rng.person_uniforms(seed, year, rng.TITLE_DIRECTED, pid[try_dir])
-        directed = try_dir[ud < special.expit(directed_logit(p, skill[try_dir]))]
-        got = passed.copy()
-        got[directed] = True
+        if p.tilted_standards:
+            dx = dx + np.log(p.tilted_odds_factor)
+        p_dir = special.expit(dx)
+    else:
+        p_dir = dx
+    outcome = kernels.title_results(idx, staff.pid, p_pass, p_dir, can_dir, bool(p.directed_senior),
+                                    rng.stream_add(seed, year, rng.TITLE_PASS),
+                                    rng.stream_add(seed, year, rng.TITLE_DIRECTED),
+                                    staff.title, staff.at_title, staff.directed)
+    passed = outcome == 1
+    got = outcome > 0
     win = idx[got]
-    staff.title[win] += 1
-    staff.at_title[win] = 0.0
-    out = {"intermediate": idx[passed & (step == 0)], "senior": idx[passed & (step == 1)],
-           "directed": idx[directed] if directed is not None else idx[:0]}
-    if directed is not None and len(directed):
-        staff.directed[out["directed"]] = True
-    out["exceptional"] = win[exceptional[win]] if exceptional is not None else idx[:0]
-    return out
+    return {"intermediate": idx[passed & (step == 0)], "senior": idx[passed & (step == 1)],
+            "directed": idx[outcome == 2],
+            "exceptional": win[exceptional[got]] if p.exceptional_promotion else idx[:0]}

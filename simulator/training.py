@@ -18,10 +18,14 @@ import numpy as np
 from .params import Params
 
 
+def skill_change(p: Params) -> float:
+    """The yearly change of skill (z-score) from training: gain per 100 hours x hours / 100 - decay."""
+    return p.skill_gain_per_100h * p.training_hours / 100.0 - p.skill_decay
+
+
 def train(p: Params, staff) -> None:
-    """Apply one year of training to everyone in post."""
-    delta = np.float32(p.skill_gain_per_100h * p.training_hours / 100.0 - p.skill_decay)
-    staff.skill += delta
+    """Apply one year of training to everyone in post (the model does it in ``kernels.year_end``)."""
+    staff.skill += np.float32(skill_change(p))
 
 
 def hours_per_person(p: Params) -> float:

@@ -17,6 +17,7 @@ sums, never averaged over counties).
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import hashlib
 import io
@@ -235,13 +236,48 @@ def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base
             finished(i, run_replication(params, geo, seeds[i], years, programme_base_rf=base_rf, options=options,
                                         allocation=allocation))
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+        pool = worker_pool(workers)
+        try:
             futures = {pool.submit(run_replication, params, geo, seeds[i], years, programme_base_rf=base_rf,
                                    options=options, allocation=allocation): i for i in todo}
             for fut in cf.as_completed(futures):
                 finished(futures[fut], fut.result())
+        except BaseException:
+            close_worker_pool()   # interrupted or a worker failed: never leave work running behind
+            raise
     return [results[i] for i in range(total)]
+
+
+_POOL: dict[int, cf.ProcessPoolExecutor] = {}
+
+
+def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes, kept alive for the next call with the same size.
+
+    Starting a worker costs about 1.5 s (importing numpy, pandas, Mesa and numba and
+    loading the compiled kernels), several times a small run's work; the
+    simulate-then-optimize loop calls :func:`simulate` dozens of times.  Results do
+    not depend on the pool: every replication is a pure function of its seed.
+    """
+    pool = _POOL.get(workers)
+    if pool is not None and getattr(pool, "_broken", False):
+        close_worker_pool()
+        pool = None
+    if pool is None:
+        close_worker_pool()
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOL[workers] = pool
+    return pool
+
+
+def close_worker_pool() -> None:
+    """Shut down the kept worker pool (cancelling queued work); the next parallel call starts a new one."""
+    for pool in _POOL.values():
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOL.clear()
+
+
+atexit.register(close_worker_pool)   # before interpreter teardown, which a live pool would outlast noisily
 
 
 # ----------------------------------------------------------------------------- summaries

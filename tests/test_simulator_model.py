@@ -152,6 +152,19 @@ def test_serial_equals_parallel(policy):
         assert getattr(serial, name).equals(getattr(parallel, name)), name
 
 
+def test_worker_pool_is_kept_between_calls_and_changes_nothing(policy):
+    from simulator import replicate
+    table = small_table(4, 0.5)
+    first = simulator.simulate(policy, years=2, replications=3, seed=8, table=table, workers=2)
+    pool = replicate.worker_pool(2)
+    second = simulator.simulate(policy, years=2, replications=3, seed=8, table=table, workers=2)
+    assert replicate.worker_pool(2) is pool          # no new processes for the second call
+    serial = simulator.simulate(policy, years=2, replications=3, seed=8, table=table, workers=1)
+    assert first.summary.equals(second.summary) and first.summary.equals(serial.summary)
+    replicate.close_worker_pool()
+    assert replicate.worker_pool(2) is not pool      # closed: the next call starts a fresh pool
+
+
 def test_bureau_agents_and_batch_modes_agree(policy):
     table = small_table(5, 0.5)
     geo = geography_from_table(table)

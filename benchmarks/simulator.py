@@ -61,7 +61,7 @@ import scenarios  # noqa: E402
 from simulator import behaviour, bureau  # noqa: E402
 from simulator.model import TalentModel  # noqa: E402
 from simulator.params import NF, NP, NT, TOWNSHIP, compile_params  # noqa: E402
-from simulator.population import (BAND_BOTTOM, BAND_TOP, CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, GRADE_STEP_YEARS,  # noqa: E402
+from simulator.population import (BAND_BOTTOM, BAND_TOP, CH_OPEN, CH_PROGRAMME0, CH_SPECIAL,  # noqa: E402
                                   authorized_posts, geography_from_table, initial_staff)
 from simulator import programmes as progs  # noqa: E402
 from simulator import recruitment as rec  # noqa: E402
@@ -110,7 +110,7 @@ class Professional(mesa.Agent):
             self.contract = False
         else:
             obligated = self.in_term
-            if (p.upward_rate > 0 and not obligated and self.served >= behaviour.UPWARD_MIN_YEARS
+            if (p.upward_rate > 0 and not obligated and self.served >= p.upward_min_years
                     and r() < p.upward_rate):
                 m.leave(self, "upward")
                 return
@@ -272,6 +272,8 @@ class PeerModel(mesa.Model):
         t = self.steps
         p, inst = self.p, self.inst
         self.counts = {}
+        if np.any(p.demand_growth):     # demand.growth_per_year: this year's authorized posts, as the simulator
+            inst.authorized[...] = authorized_posts(p, self.geo, t)
         bureau.plan_posts(p, inst)
         self.allowance = [float(x) * (1.0 + p.hardship_growth) ** t for x in p.hardship_allowance]
         sen_cap = inst.senior_cap.reshape(-1)
@@ -290,7 +292,7 @@ class PeerModel(mesa.Model):
         occ, _, _, _ = self._unit_counts()
         cand_s, cand_d, cand_i = {}, {}, {}
         for a in self.people:
-            if a.at_grade >= GRADE_STEP_YEARS and a.grade > BAND_TOP[a.post] and a.kind != 1:
+            if a.at_grade >= p.grade_step_years and a.grade > BAND_TOP[a.post] and a.kind != 1:
                 a.grade -= 1
                 a.at_grade = 0.0
             if a.title == 2 and a.post < 2:

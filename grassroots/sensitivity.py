@@ -21,6 +21,11 @@ Parameters (``--param KEY=LOW:HIGH``)
     (e.g. ``behaviour.exit_intercept.*=-0.5:0.5``): then LOW:HIGH is a *shift*
     added to every leaf under that table (all five fields' intercepts move
     together), and base value + shift must stay inside each leaf's range.
+    Structural assumptions outside the default set are keys too, e.g.
+    ``posts.grade_step_years=2:4`` (years per grade step within a title band),
+    ``recruitment.reserved_upward_min_years=1:5`` (service before a reserved
+    upward post) and ``demand.growth_per_year.education=-0.05:0`` (demand trend;
+    ``demand.growth_per_year.*=-0.03:0.03`` moves every field's together).
 
 Sampling and analysis
     * ``sobol``: Saltelli's scheme on a scrambled Sobol' sequence

@@ -88,6 +88,15 @@ class RegionScope:
 
 
 @dataclass(frozen=True)
+class Demand:
+    growth_per_year: Mapping[Field, float] = param(
+        "share of demand per year",
+        "assumption: need constant over the years (0); negative e.g. for falling rural school enrolment. "
+        "Simulator only: demand in year t = county-table demand x (1 + g)^t, and authorized posts, vacancies "
+        "and coverage follow it; the optimizer is single-period and uses the county table's demand", -0.1, 0.1)
+
+
+@dataclass(frozen=True)
 class Population:
     retirement_age: int = param("years of age", "statutory retirement age 60 for men; one age for all is an assumption", 50, 70)
     entry_age: float = param("years of age", "assumption: graduates enter at about 24 after a bachelor's degree", 18, 40)
@@ -147,6 +156,8 @@ class Posts:
     special_posts_per_county: Mapping[Field, float] = param(
         "township special posts (特设岗位) created per county per year", "57号 §8: outside unit totals and ratios, up to grade 8; Gansu set aside 14,427 posts (FACTS.md)", 0, 1000)
     special_post_grade: int = param("professional grade (1-13)", "57号 §8: special posts may be appointed up to grade 8", 1, 13)
+    grade_step_years: float = param(
+        "years at grade per grade step", "assumption: one professional (pay) grade up within the title band every 3 years at grade", 1, 10)
     directed_senior_share: float = ratio("57号 §8: directed senior posts under total control outside the cap; size assumption", "share of township posts")
 
 
@@ -159,6 +170,8 @@ class Recruitment:
     recruit_skill_mean: float = param("z-score", "assumption: open-market applicants average 0", -5, 5)
     contract_share: Mapping[Tier, float] = ratio("assumption: share of recruits on contracts outside 编制")
     reserved_upward_share: float = ratio("57号 §7: province/city units reserve posts for people with grassroots experience; size assumption")
+    reserved_upward_min_years: float = param(
+        "years of grassroots service", "assumption: 'grassroots work experience' required for the reserved posts of 57号 §7 = 2 years served", 0, 45)
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,7 @@ class Scenario:
     description: str = param("text", "scenario file")
     horizon: Horizon
     region: RegionScope
+    demand: Demand
     population: Population
     behaviour: Behaviour
     titles: Titles

@@ -57,7 +57,8 @@ decisions of the formula applied to everyone (tested).
 
 Leavers' destinations: obligated leavers are ``breach``; others go to a
 ``city`` post with probability ``city_share_of_exits``, otherwise to
-``other_sector``.  Before the logit, staff with at least ``UPWARD_MIN_YEARS``
+``other_sector``.  Before the logit, staff with at least
+``recruitment.reserved_upward_min_years`` (``Params.upward_min_years``) years
 of service who are not obligated move ``upward`` into reserved province/city
 posts (57号 §7) with probability ``upward_rate_per_reserved_share x
 reserved_upward_share``.  At the end of a programme term, the participant
@@ -76,7 +77,6 @@ from . import kernels, rng
 from .params import COUNTY, Params
 from .titles import pass_probability
 
-UPWARD_MIN_YEARS = 2.0   # assumption: "grassroots work experience" for reserved posts = 2 years served
 OUTSIDE_GRADE_DIRECTED = 8  # a directed senior leaving is paid as the top intermediate grade outside
 MIN_APPOINT_CHANCE = 0.05
 W_MIN, W_MAX = 1.0, 20.0
@@ -310,7 +310,7 @@ def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: floa
     ended, cand, u_cand = kernels.exit_screen(
         staff.pid, staff.unit, staff.served, staff.in_term, staff.obligation, staff.programme, staff.contract,
         retiring, add(rng.EXIT), add(rng.TERM_END), add(rng.UPWARD), p.prog_post_term_stay.astype(np.float64),
-        float(p.upward_rate), kernels.like_float32(UPWARD_MIN_YEARS), bound, code)
+        float(p.upward_rate), kernels.like_float32(p.upward_min_years), bound, code)
     prob = special.expit(fast_logits(p, staff, ctx, cand))
     kernels.exit_decide(cand, u_cand, prob, staff.in_term, staff.obligation, staff.pid, add(rng.DESTINATION),
                         float(p.city_share_of_exits), code)
@@ -341,7 +341,7 @@ def _decide_exits_numpy(p: Params, staff, ctx, seed: int, year: int, fixed_hazar
     decided = code > 0
     decided[ended] = True
     if p.upward_rate > 0:
-        can = np.flatnonzero(~obligated & ~decided & (staff.served >= UPWARD_MIN_YEARS))
+        can = np.flatnonzero(~obligated & ~decided & (staff.served >= p.upward_min_years))
         uu = rng.person_uniforms(seed, year, rng.UPWARD, pid[can])
         up = can[uu < p.upward_rate]
         code[up] = EXIT_CODES["upward"]

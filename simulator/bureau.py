@@ -6,8 +6,9 @@ model's :class:`Institutions` arrays (one row per county); the bureau holds
 copying.  A bureau decides, each year:
 
 * ``plan_posts`` (start of the year): the senior and intermediate posts its
-  ratio caps allow (with the scenario's uplift), the directed senior posts
-  under the total control, and the township special posts it creates;
+  ratio caps allow (with the scenario's uplift) out of this year's authorized
+  posts, the directed senior posts under the total control, and the township
+  special posts it creates;
 * ``plan_recruitment`` (after exits and appointments, given the vacancies the
   model counted): how many programme participants it places in township
   vacancies, and its open-recruitment quota.
@@ -72,10 +73,12 @@ class Institutions:
 def plan_posts(p: Params, s: Institutions, first_year: bool = True) -> None:
     """Caps, directed-post total and special posts for the year (one county's rows or all).
 
-    The cap plan depends only on the authorized posts and the scenario, both
-    fixed during a run, so it is made in the first year and kept.
+    The cap plan depends only on the authorized posts and the scenario.  With
+    constant demand both are fixed during a run, so it is made in the first
+    year and kept; when demand changes over the years (``demand.growth_per_year``)
+    the model sets each year's authorized posts and the plan is made every year.
     """
-    if first_year:
+    if first_year or np.any(p.demand_growth):
         posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
     if np.count_nonzero(p.special_posts_per_county):
         posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)

@@ -45,7 +45,7 @@ def year_one_logits(p: Params, table, seed: int):
     v0 = behaviour.leave_logits(p0, s, model.ctx)[stay]
     field = model.ctx.unit_field[s.unit][stay]
     obligated = (s.in_term & (s.obligation > 0))[stay]
-    upward = np.where(~obligated & (s.served[stay] >= behaviour.UPWARD_MIN_YEARS), p0.upward_rate, 0.0)
+    upward = np.where(~obligated & (s.served[stay] >= p0.upward_min_years), p0.upward_rate, 0.0)
     start_f = start_cells.reshape(-1, NF).sum(axis=0)
     return field, v0, upward, start_f
 

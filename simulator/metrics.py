@@ -63,8 +63,8 @@ _EXIT_REASONS = {
 RAW: tuple[Metric, ...] = (
     # stocks
     _m("staff", "persons", "stock", "professionals in post at year end (headcount; flexible FTE excluded)"),
-    _m("demand", "posts", "stock", "posts needed (county table; constant over time)"),
-    _m("authorized_posts", "posts", "stock", "authorized posts (编制) = authorized_share_of_demand x demand"),
+    _m("demand", "posts", "stock", "posts needed: county table x (1 + demand.growth_per_year)^t (constant by default)"),
+    _m("authorized_posts", "posts", "stock", "authorized posts (编制) = authorized_share_of_demand x demand of the year, rounded"),
     _m("vacancies", "posts", "stock", "authorized posts not filled by staff in regular or directed posts, at year end"),
     _m("special_posts", "posts", "stock", "township special posts (特设岗位) created so far, outside unit totals and caps"),
     _m("special_posts_filled", "persons", "stock", "staff holding a special post"),

@@ -23,7 +23,11 @@ Step order (one step = one calendar year; ``year = start_year + t``)
 --------------------------------------------------------------------
 0. ageing (age, years served, years at title/grade +1; obligation -1) and the
    bureaus' post plan (caps with uplift and the directed-post total, planned
-   in year 1 and kept since their inputs do not change; new special posts);
+   in year 1 and kept since their inputs do not change; new special posts).
+   When demand changes over the years (``demand.growth_per_year``: demand in
+   year t = county table x (1 + g[field])^t, not rounded), the model first sets
+   this year's authorized posts = round(authorized_share x demand_t) and the
+   bureaus re-plan caps and directed posts from them every year;
 1. retirement at ``population.retirement_age`` (marked; removed together
    with the other leavers after step 2);
 2. stay or leave (``behaviour``): programme term ends, upward moves, logit
@@ -60,7 +64,8 @@ bit-identical results to the numpy code they replaced (``tests/test_golden.py``,
 
 Allocation: ``TalentModel(..., allocation=AllocationArrays)`` applies an
 allocation table on top of the scenario (``simulator.allocation``): extra caps,
-directed and special posts in step 0 of year 1, extra programme placements in
+directed and special posts in step 0 of year 1 (extra caps and directed posts
+added again after each later re-plan when demand changes), extra programme placements in
 step 5 of year 1, and per-person top-ups in the income every year (step 2
 behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no change.
 
@@ -82,8 +87,8 @@ from . import behaviour, flexible, kernels, pay, posts, programmes, recruitment,
 from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment
 from .metrics import COST_LEVERS, RAW, RAW_INDEX
 from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
-from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authorized_posts, geography_from_table,
-                         initial_staff)
+from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authorized_posts, demand_at,
+                         geography_from_table, initial_staff)
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ class TalentModel(mesa.Model):
             raise ValueError("years: must be at least 1")
         self.options = options or ModelOptions()
         geo, p = self.geo, self.p
+        self._demand_varies = bool(np.any(p.demand_growth))   # demand.growth_per_year: authorized posts follow
         self.n_counties, self.n_units, self.n_cells = geo.n_counties, geo.n_units, geo.n_cells
         u_county, u_field, u_tier, u_region, u_hard, u_remote = geo.unit_arrays()
         self.ctx = _Ctx()
@@ -215,14 +221,15 @@ class TalentModel(mesa.Model):
             a = a + self._unit_topup + self._unit_sub
         return a
 
-    def _apply_allocation_posts(self) -> None:
-        """Year 1: the allocation's extra caps, directed posts and special posts (township units)."""
+    def _apply_allocation_posts(self, t: int) -> None:
+        """The allocation's extra caps and directed posts (after each cap plan) and, in year 1, special posts (township units)."""
         a, inst = self.alloc, self.inst
         inst.senior_cap[..., TOWNSHIP] += a.senior
         inst.inter_cap[..., TOWNSHIP] += a.intermediate
         inst.directed_total[..., TOWNSHIP] += a.directed
-        inst.special_stock[..., TOWNSHIP] += a.special
-        inst.special_created += a.special
+        if t == 1:
+            inst.special_stock[..., TOWNSHIP] += a.special
+            inst.special_created += a.special
 
     # ------------------------------------------------------------------ the year
     def start_year(self, t: int) -> np.ndarray:
@@ -242,9 +249,11 @@ class TalentModel(mesa.Model):
         kernels.age_one_year(s.age, s.served, s.at_title, s.at_grade, s.obligation, s.in_term,
                              kernels.like_float32(p.retirement_age), bool(opt.retirement), self.retiring,
                              s.unit, s.post, s.kind, s.title, s.directed, tab.reshape(-1))
+        if self._demand_varies:   # this year's authorized posts from this year's demand (bureaus re-plan caps)
+            self.inst.authorized[...] = authorized_posts(p, self.geo, t)
         self._bureaus("plan_posts")
-        if self.alloc is not None and t == 1:
-            self._apply_allocation_posts()
+        if self.alloc is not None and (t == 1 or self._demand_varies):
+            self._apply_allocation_posts(t)
         self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
 
         # context of the stay/leave decision (retirees excluded)
@@ -292,7 +301,7 @@ class TalentModel(mesa.Model):
                 self._rec(f"titles_passed_{k}", t, self._cells(np.bincount(s.unit[passed[k]], minlength=self.n_units)))
 
         # 4. appointment
-        posts.grade_steps(s)
+        posts.grade_steps(s, p.grade_step_years)
         agg = posts.table_aggregates(tab)
         app = posts.appoint(p, s, self.n_units, self._flat(self.inst.senior_cap), self._flat(self.inst.inter_cap),
                             self._flat(self.inst.directed_total), seed, t, tab=tab, agg=agg)
@@ -451,7 +460,7 @@ class TalentModel(mesa.Model):
         self._staff_end = cells(staff_u)
         self._rec("staff", t, cells(staff_u))
         self._rec("staff_start", t, staff_start)
-        self._rec("demand", t, self.geo.demand.reshape(-1, NT).sum(axis=1))
+        self._rec("demand", t, demand_at(self.p, self.geo, t).reshape(-1, NT).sum(axis=1))
         auth = self._flat(inst.authorized)
         self._rec("authorized_posts", t, cells(auth))
         in_total = staff_u - special_u

@@ -42,6 +42,8 @@ class Params:
     sha256: str
     start_year: int
     years: int
+    # demand
+    demand_growth: np.ndarray                # [F] share/yr: demand_t = demand_0 x (1 + g)^t
     # population
     retirement_age: float
     entry_age: float
@@ -63,6 +65,7 @@ class Params:
     breach_rate: float
     penalty_salience: float                  # utility per 1,000 yuan
     upward_rate: float                       # share/yr = rate per reserved share x reserved share
+    upward_min_years: float                  # years served before a reserved (upward) post is open
     # titles
     min_years: np.ndarray                    # [2]
     pass_rate: np.ndarray                    # [2, T]
@@ -83,6 +86,7 @@ class Params:
     cap_uplift: np.ndarray                   # [2] intermediate, senior
     special_posts_per_county: np.ndarray     # [F] per county per year
     special_post_grade: int
+    grade_step_years: float                  # years at grade per grade step within the band
     directed_senior_share: float
     # recruitment
     entry_threshold: float
@@ -158,6 +162,7 @@ def compile_params(sc) -> Params:
         sha256=scenarios.sha256(sc),
         start_year=int(sc.horizon.start_year),
         years=int(sc.horizon.years),
+        demand_growth=_by(sc.demand.growth_per_year, FIELDS),
         retirement_age=float(sc.population.retirement_age),
         entry_age=float(sc.population.entry_age),
         age_sd=float(sc.population.age_sd),
@@ -177,6 +182,7 @@ def compile_params(sc) -> Params:
         breach_rate=float(b.breach_rate),
         penalty_salience=float(b.penalty_salience),
         upward_rate=float(b.upward_rate_per_reserved_share) * float(r.reserved_upward_share),
+        upward_min_years=float(r.reserved_upward_min_years),
         min_years=_by(t.min_years, STEPS),
         pass_rate=np.array([_by(t.pass_rate[s], TIERS) for s in STEPS]),
         apply_rate=float(t.apply_rate),
@@ -195,6 +201,7 @@ def compile_params(sc) -> Params:
         cap_uplift=_by(po.cap_uplift, STEPS),
         special_posts_per_county=_by(po.special_posts_per_county, FIELDS),
         special_post_grade=int(po.special_post_grade),
+        grade_step_years=float(po.grade_step_years),
         directed_senior_share=float(po.directed_senior_share),
         entry_threshold=float(r.entry_threshold),
         applicants_per_vacancy=_by(r.applicants_per_vacancy, FIELDS),

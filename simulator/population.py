@@ -36,7 +36,8 @@ field (sd ``population.age_sd``) truncated to [entry age, retirement age);
 titles from the table's senior/intermediate shares, given to the oldest
 (noisy ranking) staff; posts appointed from titles within the *pre-policy*
 caps (without ``cap_uplift``), so that the initial state is the same for every
-scenario with the same population parameters.  Initial staff carry no
+scenario with the same population parameters; grades within the band from the
+years at title, one grade per ``posts.grade_step_years``.  Initial staff carry no
 programme obligations (assumption: the programme participants already in post
 in 2016 are treated as regular staff).
 """
@@ -58,7 +59,9 @@ CH_PROGRAMME0 = 3
 # grade bands: level -> (bottom grade, top grade reachable at the grassroots)
 BAND_BOTTOM = np.array([13, 10, 7], dtype=np.int8)
 BAND_TOP = np.array([11, 8, 5], dtype=np.int8)  # assumption: 正高 grades 1-4 are not modelled at the grassroots
-GRADE_STEP_YEARS = 3.0  # assumption: one grade up within the band every 3 years at grade
+# Years at grade per grade step within a band: a scenario key (``posts.grade_step_years``, used by the
+# model as ``Params.grade_step_years``); this is only its baseline value, the default of ``posts.grade_steps``.
+GRADE_STEP_YEARS = 3.0
 
 COLUMNS = {
     "pid": np.uint64, "unit": np.int32, "age": np.float32, "served": np.float32,
@@ -238,9 +241,25 @@ def _required_columns() -> list[str]:
     return cols
 
 
-def authorized_posts(p: Params, geo: Geography) -> np.ndarray:
-    """Authorized posts (编制) per unit [C, F, T] = round(authorized_share[tier] x demand)."""
-    return np.rint(geo.demand * p.authorized_share[None, None, :]).astype(np.int64)
+def demand_factor(p: Params, t: int) -> np.ndarray | None:
+    """Demand in year ``t`` relative to the county table's, per field [F]: (1 + growth)^t; None if constant."""
+    if t == 0 or not np.any(p.demand_growth):
+        return None
+    return (1.0 + p.demand_growth) ** t
+
+
+def demand_at(p: Params, geo: Geography, t: int = 0) -> np.ndarray:
+    """Posts needed per unit [C, F, T] in year ``t`` (``t = 0``: the county table) = demand x (1 + growth[field])^t.
+
+    Not rounded: demand is a need, not a count of posts (``demand.growth_per_year``).
+    """
+    factor = demand_factor(p, t)
+    return geo.demand if factor is None else geo.demand * factor[None, :, None]
+
+
+def authorized_posts(p: Params, geo: Geography, t: int = 0) -> np.ndarray:
+    """Authorized posts (编制) per unit [C, F, T] = round(authorized_share[tier] x demand in year ``t``)."""
+    return np.rint(demand_at(p, geo, t) * p.authorized_share[None, None, :]).astype(np.int64)
 
 
 def cap_posts(share_tf: np.ndarray, authorized: np.ndarray) -> np.ndarray:
@@ -352,9 +371,10 @@ def initial_staff(p: Params, geo: Geography, seed: int) -> Staff:
     span = np.minimum(served, 2.0 * p.min_years.astype(np.float32)[np.minimum(title, 1)])
     at_title = (u * span).astype(np.float32)
     cols["at_title"] = at_title
-    steps = np.floor(at_title / np.float32(GRADE_STEP_YEARS)).astype(np.int8)
+    step_years = np.float32(p.grade_step_years)
+    steps = np.floor(at_title / step_years).astype(np.int8)
     cols["grade"] = np.maximum(BAND_BOTTOM[post] - steps, BAND_TOP[post])
-    cols["at_grade"] = np.mod(at_title, np.float32(GRADE_STEP_YEARS))
+    cols["at_grade"] = np.mod(at_title, step_years)
     cols["programme"][:] = -1
     cols["channel"][:] = CH_INITIAL
     return Staff(cols)

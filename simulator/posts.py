@@ -22,8 +22,15 @@ intermediate posts (including the ones just vacated).  Whoever still holds a
 title above the post afterwards is counted in ``appointments_blocked_by_caps``.
 Ratio caps are never exceeded: an appointment only fills a free post; special
 and directed posts are the only senior/intermediate posts outside the caps.
-Within a band, a professional moves up one grade every ``GRADE_STEP_YEARS``
-years at grade (to grade 11 / 8 / 5); special-post holders stay at their grade.
+Within a band, a professional moves up one grade every ``posts.grade_step_years``
+years at grade (``Params.grade_step_years``; to grade 11 / 8 / 5); special-post
+holders stay at their grade.
+
+Authorized posts follow demand (``demand.growth_per_year``): when demand
+changes over the years, the model sets each year's authorized posts from that
+year's demand and the bureaus re-plan their caps and directed-post totals from
+them (``bureau.plan_posts``).  A cap that falls below its holders removes
+nobody: it only stops appointments until leavers bring the holders under it.
 """
 
 from __future__ import annotations
@@ -130,10 +137,13 @@ def appoint(p: Params, staff, n_units: int, senior_cap: np.ndarray, inter_cap: n
             "left_special": np.concatenate(from_special)}
 
 
-def grade_steps(staff) -> None:
-    """One grade up within the band after GRADE_STEP_YEARS at grade (special posts excluded); one compiled pass."""
+def grade_steps(staff, step_years: float = GRADE_STEP_YEARS) -> None:
+    """One grade up within the band after ``step_years`` at grade (special posts excluded); one compiled pass.
+
+    The model passes the scenario's ``Params.grade_step_years``; the default is the baseline value.
+    """
     kernels.grade_steps(staff.grade, staff.post, staff.kind, staff.at_grade, BAND_TOP,
-                        kernels.like_float32(GRADE_STEP_YEARS))
+                        kernels.like_float32(float(step_years)))
 
 
 def free_and_waiting(tab: np.ndarray, senior_cap: np.ndarray, inter_cap: np.ndarray, directed_total: np.ndarray,

@@ -55,10 +55,9 @@ status quo ``S(x) - E_F x`` (:func:`linearized_inputs`).  The model is exact at
 ``x``, so the predicted and the simulated coverage are comparable: in round 0
 the loop starts from the *simulated* status quo (the optimizer's analytic one
 counts one year of unreplaced exits while the simulator also recruits; round 0
-of the rounds table shows both).  The optimizer is single-period: with a demand
-trend (``demand.growth_per_year``) it still measures shortfall against the county
-table's demand while the simulated coverage follows the trend, so the two
-coverages then differ by the trend (the staff numbers the loop compares do not).
+of the rounds table shows both).  With a demand trend
+(``demand.growth_per_year``) both sides use the horizon-average demand (the
+optimizer's :func:`optimizer.inputs.demand_trend`).
 
 The loop (:func:`plan`): sequential linear programming with a trust region
 --------------------------------------------------------------------------

@@ -23,6 +23,10 @@ Shortfall, coverage and the budget are all in these horizon-average terms, so a
 lever that lasts (a special post, a programme graduate who stays) is credited
 for its duration and a fixed-term obligation is charged only for its term.
 
+Demand is the county table's times the horizon average of the scenario's demand
+trend, ``mean_{t=1..H} (1 + g_f)^t`` (:func:`demand_trend`; 1 without a trend), and
+authorized posts follow it, as in the simulator.
+
 Status quo: ``P = staff - expected exits``, where expected exits are the year's
 voluntary exits and retirements that ordinary recruitment does not replace:
 ``staff x (p0 + r) x (1 - recruitment.quota_share)``, with ``p0`` =
@@ -425,6 +429,20 @@ def exits_avoided(s, p0, beta):
     return p0 - expit(logit(p0) - beta * np.asarray(s, dtype=float) / 1000.0)
 
 
+def demand_trend(sc, horizon: int) -> np.ndarray:
+    """Horizon-average demand per field relative to the county table's [F]: ``mean_{t=1..H} (1 + g_f)^t``.
+
+    ``g_f`` = ``demand.growth_per_year`` (share per year; the simulator's demand in year
+    t is the table's x ``(1 + g_f)^t``), averaged like every other quantity here over
+    the ends of years 1..H.  Exactly 1 without a trend.
+    """
+    g = np.array([sc.demand.growth_per_year[f] for f in FIELDS], dtype=float)
+    if not g.any():
+        return np.ones(len(FIELDS))
+    t = np.arange(1, int(horizon) + 1, dtype=float)
+    return ((1.0 + g)[None, :] ** t[:, None]).mean(axis=0)
+
+
 def persistence(p, horizon: int):
     """``K_H(p)``: horizon-average number of people in post per yearly avoided exit (see module doc)."""
     p = np.clip(np.asarray(p, dtype=float), 1e-9, 1.0)
@@ -537,6 +555,8 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None,
         return np.column_stack([table[pattern.format(f=f)].to_numpy(float) for f in FIELDS])
 
     D, Dc, Dt = col("demand_{f}"), col("demand_{f}_county"), col("demand_{f}_township")
+    trend = demand_trend(sc, H)
+    D, Dc, Dt = D * trend, Dc * trend, Dt * trend
     S, Sc, St = col("staff_{f}"), col("staff_{f}_county"), col("staff_{f}_township")
     sen_share, int_share, age = col("senior_share_{f}"), col("intermediate_share_{f}"), col("mean_age_{f}")
     p_target = np.array([beh.exit_rate_target[f] for f in FIELDS])

@@ -92,8 +92,8 @@ class Demand:
     growth_per_year: Mapping[Field, float] = param(
         "share of demand per year",
         "assumption: need constant over the years (0); negative e.g. for falling rural school enrolment. "
-        "Simulator only: demand in year t = county-table demand x (1 + g)^t, and authorized posts, vacancies "
-        "and coverage follow it; the optimizer is single-period and uses the county table's demand", -0.1, 0.1)
+        "Simulator: demand in year t = county-table demand x (1 + g)^t, and authorized posts, vacancies "
+        "and coverage follow it; optimizer: the horizon average of that demand", -0.1, 0.1)
 
 
 @dataclass(frozen=True)

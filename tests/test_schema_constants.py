@@ -60,8 +60,8 @@ def test_new_keys_have_metadata_defaults_and_ranges(baseline):
         assert meta["unit"] and "assumption" in meta["source"]
         assert (meta["lo"], meta["hi"]) == (lo, hi)
         assert scenarios.get_path(baseline, key) == default
-    # the demand trend is the simulator's only: the schema says so
-    assert "optimizer is single-period" in leaves["demand.growth_per_year.education"][1]["source"]
+    # the schema says how each engine uses the demand trend
+    assert "horizon average" in leaves["demand.growth_per_year.education"][1]["source"]
     # every bundled scenario inherits the defaults (no scenario changes them)
     for name in scenarios.bundled_names():
         sc = scenarios.load(name)
@@ -268,8 +268,14 @@ def test_allocation_caps_survive_the_yearly_replan(table):
     assert (diff.iloc[1:] == 4.0).all() and diff.iloc[0] == 0.0
 
 
-def test_optimizer_is_single_period_and_ignores_the_trend(baseline, table):
+def test_optimizer_allocates_against_the_horizon_average_of_the_trended_demand(baseline, table):
     import optimizer
     a = optimizer.from_scenario(baseline, table=table)
-    b = optimizer.from_scenario(scenarios.apply(baseline, {"demand.growth_per_year.education": -0.1}), table=table)
-    assert np.array_equal(a.demand, b.demand)
+    sc = scenarios.apply(baseline, {"demand.growth_per_year.education": -0.1})
+    b = optimizer.from_scenario(sc, table=table)
+    H = int(sc.horizon.years)
+    factor = np.mean(0.9 ** np.arange(1, H + 1))          # closed form: mean over the ends of years 1..H
+    edu = a.field == "education"
+    np.testing.assert_allclose(b.demand[edu], a.demand[edu] * factor, rtol=1e-12)
+    assert np.array_equal(a.demand[~edu], b.demand[~edu])
+    assert factor < 1 and b.gap[edu].sum() < a.gap[edu].sum()

@@ -695,6 +695,17 @@ def state_counts_of(idx, unit, post, kind, title, directed, tab):
 
 
 @njit(cache=True)
+def township_subsidy_of(tier, served, remote, band_amount, remote_extra):
+    """Township work subsidy of one person (yuan/month): the band of years served (<10, 10-20, >=20) plus
+    the remote extra, in a township unit (``tier`` 1); 0.0 in a county-seat unit (added as 0.0, as
+    ``numpy.bincount`` adds its zero weights)."""
+    if tier != 1:
+        return 0.0
+    band = (1 if served >= 10 else 0) + (1 if served >= 20 else 0)
+    return band_amount[band] + (remote_extra if remote else 0.0)
+
+
+@njit(cache=True)
 def pay_counts(unit, grade, served, remote, in_term, programme, unit_tier, town_on, band_amount, remote_extra,
                n_prog, counts_ug, town_sum, prog_counts):
     """Per-unit tallies of the pay accounts (``pay.yearly_costs``), in one pass.
@@ -708,12 +719,7 @@ def pay_counts(unit, grade, served, remote, in_term, programme, unit_tier, town_
         u = unit[i]
         counts_ug[u * GRADES + grade[i] - 1] += 1
         if town_on:
-            if unit_tier[u] == 1:
-                s = served[i]
-                band = (1 if s >= 10 else 0) + (1 if s >= 20 else 0)
-                town_sum[u] += band_amount[band] + (remote_extra if remote[i] else 0.0)
-            else:
-                town_sum[u] += 0.0
+            town_sum[u] += township_subsidy_of(unit_tier[u], served[i], remote[i], band_amount, remote_extra)
         if in_term[i]:
             prog_counts[u * n_prog + programme[i]] += 1
 
@@ -746,12 +752,7 @@ def year_end(unit, skill, skill_delta, post, kind, title, directed, contract, in
     if town_on:
         for i in range(n):
             u = unit[i]
-            if unit_tier[u] == 1:
-                s = served[i]
-                band = (1 if s >= 10 else 0) + (1 if s >= 20 else 0)
-                town_sum[u] += band_amount[band] + (remote_extra if remote[i] else 0.0)
-            else:
-                town_sum[u] += 0.0
+            town_sum[u] += township_subsidy_of(unit_tier[u], served[i], remote[i], band_amount, remote_extra)
 
 
 # per-unit aggregates of the post table, in this column order (see ``table_aggregates``)

@@ -508,15 +508,18 @@ def stable_argsort(key):
 
 
 @njit(cache=True)
-def appoint_level(idx, unit, at_title, pid, free_u, add_order, span):
+def appoint_level(idx, unit, at_title, pid, free_u, add_order):
     """Of the candidates ``idx`` (ascending), those appointed (ascending): per unit, the first ``free_u`` by priority.
 
     Priority = min(years at title, 99) + 0.001 x APPOINT_ORDER uniform
-    (float64); the ranking is ``population.rank_within`` with ``span``: a
-    stable sort of ``unit x 4 span - priority`` (float64), so ties in that
-    key go by position.  Units with no free post appoint nobody; units with
-    at least as many free posts as candidates appoint all of them without
-    sorting; only the candidates of the other units are sorted.
+    (float64).  The contested candidates are sorted once by priority alone
+    (highest first, stable) and taken in that order while their unit has a
+    free post: the per-unit ranking of ``population.rank_within`` without a
+    ``span``, exact (a key ``unit x 400 - priority`` would round near-equal
+    priorities together at large unit numbers and leave them to row order).
+    Only exactly equal priorities (a tie of 53-bit draws) go by position.
+    Units with no free post appoint nobody; units with at least as many free
+    posts as candidates appoint all of them without sorting.
     """
     m = idx.shape[0]
     nu = free_u.shape[0]
@@ -538,12 +541,10 @@ def appoint_level(idx, unit, at_title, pid, free_u, add_order, span):
                 nc += 1
     if nc > 0:
         key = np.empty(nc, dtype=np.float64)
-        scale = 4.0 * span
         for k in range(nc):
             i = idx[contested[k]]
             a = np.float64(at_title[i])
-            pr = (a if a < 99.0 else 99.0) + splitmix_uniform(add_order, pid[i]) * 1e-3
-            key[k] = np.float64(unit[i]) * scale - pr
+            key[k] = -((a if a < 99.0 else 99.0) + splitmix_uniform(add_order, pid[i]) * 1e-3)
         order = stable_argsort(key)
         taken = np.zeros(nu, dtype=np.int64)
         for k in range(nc):

@@ -68,14 +68,13 @@ def create_special_posts(p: Params, carry: np.ndarray, stock: np.ndarray, create
 def _appoint_level(staff, idx: np.ndarray, free_u: np.ndarray, seed: int, year: int) -> np.ndarray:
     """Of the candidates ``idx``, those appointed: per unit, the first ``free_u`` by priority.
 
-    Priority: longest at the title first, ties by a random draw (APPOINT_ORDER); the ranking of
-    ``rank_within`` (span 100), computed by ``kernels.appoint_level``.
+    Priority: longest at the title first, ties by a random draw (APPOINT_ORDER); the exact
+    per-unit ranking of ``rank_within``, computed by ``kernels.appoint_level``.
     """
     if len(idx) == 0:
         return idx
     return kernels.appoint_level(np.asarray(idx, dtype=np.int64), staff.unit, staff.at_title, staff.pid,
-                                 np.asarray(free_u, dtype=np.float64), rng.stream_add(seed, year, rng.APPOINT_ORDER),
-                                 100.0)
+                                 np.asarray(free_u, dtype=np.float64), rng.stream_add(seed, year, rng.APPOINT_ORDER))
 
 
 def state_table(staff, n_units: int, idx: np.ndarray | None = None) -> np.ndarray:

@@ -209,11 +209,11 @@ def _appoint_level_numpy(staff, idx, free_u, seed, year):
         return idx
     order = rng.person_uniforms(seed, year, rng.APPOINT_ORDER, staff.pid[idx])
     priority = np.minimum(staff.at_title[idx].astype(float), 99.0) + order * 1e-3
-    r = rank_within(unit, priority, span=100.0)
+    r = rank_within(unit, priority)          # exact two-key ranking (lexsort)
     return idx[r < free_u[unit]]
 
 
-def test_appoint_level_equals_numpy_ranking_including_ties():
+def test_appoint_level_ranks_exactly_and_ignores_row_order():
     g = np.random.default_rng(7)
     n = 60_000
 
@@ -221,7 +221,8 @@ def test_appoint_level_equals_numpy_ranking_including_ties():
         pass
 
     s = S()
-    # large unit numbers make unit x 400 - priority round, so near-equal priorities tie and go by position
+    # at large unit numbers a single float key unit x 400 - priority rounds near-equal priorities
+    # together; the kernel's ranking must stay exact there
     s.unit = (27_000 + g.integers(0, 40, n)).astype(np.int32)
     s.at_title = g.integers(0, 12, n).astype(np.float32)
     s.at_title[::5] = 150.0                                           # capped at 99
@@ -231,12 +232,42 @@ def test_appoint_level_equals_numpy_ranking_including_ties():
     idx = np.sort(g.choice(n, 40_000, replace=False)).astype(np.int64)
     for year in range(1, 6):
         ref = _appoint_level_numpy(s, idx, free, 99, year)
-        got = kernels.appoint_level(idx, s.unit, s.at_title, s.pid, free, rng.stream_add(99, year, rng.APPOINT_ORDER),
-                                    100.0)
+        got = kernels.appoint_level(idx, s.unit, s.at_title, s.pid, free, rng.stream_add(99, year, rng.APPOINT_ORDER))
         np.testing.assert_array_equal(got, ref)
     key = s.unit[idx].astype(float) * 400.0 - (np.minimum(s.at_title[idx].astype(float), 99.0)
                                                + rng.person_uniforms(99, 5, rng.APPOINT_ORDER, s.pid[idx]) * 1e-3)
-    assert len(np.unique(key)) < len(key)                             # ties did occur
+    assert len(np.unique(key)) < len(key)                             # the single key would have tied
+    # the same people in another row order: the same people appointed
+    perm = g.permutation(n)
+    t = S()
+    t.unit, t.at_title, t.pid = s.unit[perm], s.at_title[perm], s.pid[perm]
+    where = np.empty(n, dtype=np.int64)
+    where[perm] = np.arange(n)                                        # old row -> new row
+    idx2 = np.sort(where[idx])
+    add = rng.stream_add(99, 5, rng.APPOINT_ORDER)
+    a = kernels.appoint_level(idx, s.unit, s.at_title, s.pid, free, add)
+    b = kernels.appoint_level(idx2, t.unit, t.at_title, t.pid, free, add)
+    assert set(s.pid[a].tolist()) == set(t.pid[b].tolist()) and len(a) > 0
+
+
+def test_appoint_level_separates_near_equal_priorities_at_large_unit_numbers():
+    # two candidates for one free post in unit 27,000, same years at title, draws 1e-7 apart: a key
+    # unit x 400 - priority cannot tell them apart (its spacing there is 1.9e-9 > 1e-3 x 1e-7)
+    add = rng.stream_add(99, 3, rng.APPOINT_ORDER)
+    pids = np.random.default_rng(11).integers(0, 2 ** 62, 400_000, dtype=np.uint64)
+    u = rng.person_uniforms(99, 3, rng.APPOINT_ORDER, pids)
+    o = np.argsort(u)
+    d = np.diff(u[o])
+    k = int(np.flatnonzero((d > 0) & (d < 1e-6))[0])
+    low, high = pids[o[k]], pids[o[k + 1]]
+    free = np.zeros(27_001)
+    free[27_000] = 1
+    for first, second in ((low, high), (high, low)):
+        unit = np.array([27_000, 27_000], dtype=np.int32)
+        at = np.array([4.0, 4.0], dtype=np.float32)
+        pid = np.array([first, second], dtype=np.uint64)
+        got = kernels.appoint_level(np.array([0, 1], dtype=np.int64), unit, at, pid, free, add)
+        assert pid[got].tolist() == [high]                            # the higher draw, wherever it sits
 
 
 def test_state_table_and_aggregates_equal_numpy(model_state):

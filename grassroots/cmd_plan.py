@@ -22,9 +22,6 @@ from __future__ import annotations
 import math
 import sys
 
-DEFAULT_ROUNDS = 5
-TOLERANCE = 0.01
-
 
 def _problems(args) -> list[str]:
     from grassroots.cmd_optimize import _problems as opt_problems
@@ -118,7 +115,7 @@ def plan(args) -> int:
     sc = scenarios.load(args.scenario)
     if args.years is not None and args.years != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
-    rounds = getattr(args, "rounds", None) or DEFAULT_ROUNDS
+    rounds = getattr(args, "rounds", None) or P.DEFAULT_ROUNDS
     alloc = _allocator(args, sc, marginals=False)
     if alloc.objective == "cost":
         alloc = optimizer.Allocator.from_scenario(sc, objective="shortfall", integer=alloc.integer or None,
@@ -141,12 +138,12 @@ def plan(args) -> int:
             _say(args, f"plan: {row['stop']}")
 
     pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
-                seed=args.seed, tol=TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress)
+                seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress)
     res, sim = pr.result, pr.simulation
     solution = dict(res.solution)
     rounds_rec = pr.rounds.replace({math.inf: None}).to_dict(orient="records")
     solution["plan"] = {"rounds": rounds_rec, "converged": pr.converged, "status": pr.status,
-                        "stop_reason": pr.stop_reason, "tolerance": TOLERANCE, "max_rounds": rounds,
+                        "stop_reason": pr.stop_reason, "tolerance": P.DEFAULT_TOLERANCE, "max_rounds": rounds,
                         "replications": args.replications, "seed": args.seed,
                         "method": "sequential linear programming with an L1 trust region on the money moved: the "
                                   "optimizer's model is linearised at the simulated allocation (effects rescaled per "

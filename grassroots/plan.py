@@ -132,6 +132,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+DEFAULT_ROUNDS = 10          # optimize-simulate rounds at most (``grassroots plan --rounds``)
+DEFAULT_TOLERANCE = 0.01     # stop when a step would move less than this share of the money
 SUBSIDY_STEP = 300.0         # yuan/month per person added in the subsidy perturbation
 FACTOR_MAX = 5.0             # effect factors are clipped to [0, FACTOR_MAX]
 PRIOR_PERSONS = 2.0          # a pair's own factor is shrunk to its province's with this much analytic gain (persons)
@@ -557,7 +559,7 @@ def _allocation_of(res) -> pd.DataFrame:
     return a.loc[a["lever"] != TRUST_LEVER, ALLOC_COLUMNS].reset_index(drop=True)
 
 
-def plan_inputs(inputs, allocator, staff_fn, rounds: int = 10, tol: float = 0.01, progress=None,
+def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: float = DEFAULT_TOLERANCE, progress=None,
                 damping: str = "last", prior: float | None = None) -> PlanResult:
     """The loop on prepared optimizer ``inputs`` with an injectable ``staff_fn`` (see the module docstring)."""
     if rounds < 1:
@@ -686,8 +688,8 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = 10, tol: float = 0.01
                       factors=factors, stop_reason=rec[-1]["stop"], x=x, status=status)
 
 
-def plan(sc, budget: float | None = None, provinces=None, rounds: int = 10, replications: int = 3, seed: int = 0,
-         tol: float = 0.01, *, years: int | None = None, table: pd.DataFrame | None = None, workers: int = 1,
+def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_ROUNDS, replications: int = 3, seed: int = 0,
+         tol: float = DEFAULT_TOLERANCE, *, years: int | None = None, table: pd.DataFrame | None = None, workers: int = 1,
          allocator=None, staff_fn=None, progress=None, damping: str = "last",
          prior: float | None = None) -> PlanResult:
     """Simulate-then-optimize on the scenario's counties (``provinces``) with a yearly fund ``budget``.

@@ -418,3 +418,9 @@ def test_with_effects_checks_the_shape():
         inputs.with_effects(np.zeros((2, 2)))
     doubled = inputs.with_effects(inputs.effect * 2)
     assert doubled.effect.sum() == pytest.approx(2 * inputs.effect.sum()) and doubled.budget_yuan == inputs.budget_yuan
+
+
+def test_command_line_rounds_default_is_the_library_default():
+    from grassroots.cli import build_parser
+    args = build_parser().parse_args(["plan", "policy-2016", "--budget", "1e8"])
+    assert args.rounds == P.DEFAULT_ROUNDS == 10

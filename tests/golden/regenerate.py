@@ -3,8 +3,14 @@
 The golden files pin the simulator's results so that speed work (numba
 kernels, fused numpy passes) is checked to change nothing: ``tests/test_golden.py``
 recomputes every case below with the current code and compares it with the
-stored files (exact for counts of persons, posts and places; relative
-tolerance 1e-12 for money and every other non-count metric).
+stored files: whole-number counts of persons, posts and places exactly;
+every other value (money, ratios, and expected counts such as the mean
+``applicants``, which are fractional) to a relative tolerance of 1e-9.
+
+Why a tolerance: on one machine results are byte-identical for any worker
+count, but compiled code (numba/LLVM, BLAS, libm) may differ in the last
+digit between CPU models, so an exact float comparison would fail on a
+machine other than the one that wrote the files.
 
 Cases (``CASES``): ``simulate(...)`` on Ningxia (province 64, 22 county-level
 units, 32,691 professionals), 5 years, 2 replications, master seed 20161126:
@@ -53,9 +59,10 @@ SEED = 20161126
 COUNTY_METRICS = ("staff", "exits", "recruits", "vacancies", "titles_passed_senior", "promotions_intermediate",
                   "cost_yuan", "cost_township_subsidy_yuan", "coverage", "turnover_rate", "mean_skill")
 CASES = ("baseline", "policy2016", "policy2016_alloc")
-# units whose values are whole counts: compared exactly; everything else (yuan, FTE, ratios, z-scores) at rtol 1e-12
+# units whose values are counts: compared exactly where the stored value is a whole number; everything
+# else (yuan, FTE, ratios, z-scores, fractional expected counts) to a relative tolerance RTOL
 EXACT_UNITS = ("persons", "posts", "places", "person-hours")
-RTOL = 1e-12
+RTOL = 1e-9  # relative; last-digit differences between CPUs are ~1e-16, a real change of results is far larger
 
 
 def allocation_table() -> pd.DataFrame:
@@ -121,9 +128,10 @@ def compare(case: str, table: str, current: pd.DataFrame) -> list[str]:
     keys = [c for c in cur.columns if c not in ("mean", "p05", "p95")]
     if len(cur) != len(ref) or not cur[keys].equals(ref[keys]):
         return [f"{case}/{table}: rows differ ({len(cur)} now, {len(ref)} stored)"]
-    exact = cur["metric"].map(lambda m: units.get(m, "") in EXACT_UNITS).to_numpy()
+    count_unit = cur["metric"].map(lambda m: units.get(m, "") in EXACT_UNITS).to_numpy()
     for col in ("mean", "p05", "p95"):
         a, b = cur[col].to_numpy(float), ref[col].to_numpy(float)
+        exact = count_unit & (b == np.round(b))
         same_nan = np.isnan(a) & np.isnan(b)
         bad_exact = exact & ~same_nan & (a != b)
         with np.errstate(invalid="ignore"):

@@ -7,14 +7,16 @@ Imports no engine.  Typical use::
     table = scenarios.county_table(provinces=["62"])
 """
 
-from .county_table import CountyDataError, county_table, province_codes, province_table
+from .counties import (CountyDataError, county_table, divisions, province_codes, province_table, read_county_file,
+                       write_template)
 from .loader import (ScenarioError, apply, bundled, bundled_names, describe_params, from_dict,
                      get_path, leaf_paths, load, resolve, sha256, to_dict)
 from .levers import ALLOCATION_COLUMNS, LEVERS, AllocationError, read_allocation, validate_allocation
 from .schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS, Scenario
 
 __all__ = [
-    "CountyDataError", "county_table", "province_codes", "province_table",
+    "CountyDataError", "county_table", "divisions", "province_codes", "province_table", "read_county_file",
+    "write_template",
     "ScenarioError", "apply", "bundled", "bundled_names", "describe_params", "from_dict",
     "get_path", "leaf_paths", "load", "resolve", "sha256", "to_dict",
     "ALLOCATION_COLUMNS", "LEVERS", "AllocationError", "read_allocation", "validate_allocation",

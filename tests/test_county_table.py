@@ -25,8 +25,10 @@ from scenarios.county_table import (
     TARGET_COVERAGE,
     TIERS,
     CountyDataError,
+    TYPE_KIND,
     calibration,
     county_table,
+    divisions,
     province_codes,
     province_table,
 )
@@ -34,6 +36,12 @@ from scenarios.county_table import (
 # ``scenarios/__init__`` re-exports the function ``county_table``, which shadows the submodule
 # attribute: ``import scenarios.county_table as m`` would bind the function.  Take the module itself.
 ct_module = sys.modules["scenarios.county_table"]
+
+#: Units per province in the bundled division list (scenarios/data/PROVENANCE.md), 2,847 in all.
+REAL_COUNTS = {"11": 16, "12": 16, "13": 167, "14": 117, "15": 103, "21": 100, "22": 60, "23": 122, "31": 16,
+               "32": 95, "33": 90, "34": 104, "35": 84, "36": 100, "37": 136, "41": 157, "42": 103, "43": 122,
+               "44": 124, "45": 111, "46": 26, "50": 38, "51": 183, "52": 88, "53": 129, "54": 74, "61": 107,
+               "62": 87, "63": 44, "64": 22, "65": 106}
 
 REPO = Path(__file__).resolve().parents[1]
 FACTS_MD = Path("/work/shared/FACTS.md")
@@ -118,7 +126,7 @@ def test_province_table_equals_facts_md(provinces):
 
 def test_columns_and_size(table):
     assert tuple(table.columns) == COLUMNS
-    assert len(table) == 2853
+    assert len(table) == 2847 == sum(REAL_COUNTS.values())
     assert table["province"].nunique() == 31
     assert list(table.index) == list(range(len(table)))
     for f in FIELDS:
@@ -128,15 +136,56 @@ def test_columns_and_size(table):
             assert col in table
 
 
-def test_kind_counts_per_province_equal_facts(table, provinces):
-    counts = table.groupby(["province", "kind"]).size().unstack(fill_value=0).reindex(columns=list(KINDS), fill_value=0)
-    expected = provinces.set_index("code")[["districts", "cities", "counties", "autonomous", "other"]]
-    expected.columns = list(KINDS)
-    pd.testing.assert_frame_equal(counts.sort_index(), expected.sort_index(), check_names=False, check_dtype=False)
-    for code, (total, d, c, k, a, o, _tw) in FACTS_SAMPLE.items():
-        sub = table[table["province"] == code]["kind"].value_counts()
-        assert len(table[table["province"] == code]) == total
-        assert [int(sub.get(kind, 0)) for kind in KINDS] == [d, c, k, a, o]
+def test_units_are_the_real_list(table):
+    """One row per unit of the bundled division list, in code order, kinds from the real types."""
+    div = divisions()
+    assert table["county_id"].tolist() == div["code"].tolist() == sorted(div["code"])
+    assert table.groupby("province").size().to_dict() == REAL_COUNTS
+    assert (table["kind"] == table["type"].map(TYPE_KIND)).all()
+    assert table["type"].value_counts().to_dict() == {
+        "县": 1301, "市辖区": 978, "县级市": 393, "自治县": 117, "旗": 49, "不设区的地级市": 4, "自治旗": 3,
+        "林区": 1, "特区": 1}
+    for c in ("name", "name_pinyin", "prefecture", "prefecture_name", "type", "area_km2", "distance_km"):
+        assert (table[c] == div[c]).all(), c
+
+
+@pytest.mark.parametrize("code, name, pinyin, prefecture, prefecture_name, type_", [
+    ("620102", "城关区", "Chengguan Qu", "6201", "兰州市", "市辖区"),
+    ("540102", "城关区", "Chengguan Qu", "5401", "拉萨市", "市辖区"),
+    ("620200", "嘉峪关市", "Jiayuguan Shi", "6202", "嘉峪关市", "不设区的地级市"),
+    ("429021", "神农架林区", "Shennongjia Linqu", "4290", "省直辖县级行政区划", "林区"),
+    ("520203", "六枝特区", "Liuzhi Tequ", "5202", "六盘水市", "特区"),
+    ("110105", "朝阳区", "Chaoyang Qu", "1101", "北京市", "市辖区"),
+    ("500229", "城口县", "Chengkou Xian", "5001", "重庆市", "县"),
+    ("622927", "积石山保安族东乡族撒拉族自治县", None, "6229", "临夏回族自治州", "自治县"),
+    ("152223", "扎赉特旗", None, "1522", "兴安盟", "旗"),
+])
+def test_known_units(table, code, name, pinyin, prefecture, prefecture_name, type_):
+    row = table.set_index("county_id").loc[code]
+    assert (row["name"], row["prefecture"], row["prefecture_name"], row["type"]) == (name, prefecture, prefecture_name, type_)
+    assert row["province"] == code[:2]
+    if pinyin:
+        assert row["name_pinyin"] == pinyin
+
+
+def test_prefecture_grouping(table):
+    gansu = table[table["province"] == "62"]
+    by_pref = gansu.groupby("prefecture")["county_id"].apply(list)
+    assert len(by_pref) == 14  # 12 prefecture-level cities + 2 autonomous prefectures
+    assert by_pref["6201"] == ["620102", "620103", "620104", "620105", "620111", "620121", "620122", "620123"]
+    assert (table["prefecture"] == table["county_id"].str[:4]).sum() > 2700
+    assert (table["prefecture"].str[:2] == table["province"]).all()
+    assert table.groupby("prefecture")["prefecture_name"].nunique().max() == 1
+
+
+def test_geography_plausible(table):
+    """Areas sum to China's land area (~9.6 M km2) and capitals' central districts are at distance 0."""
+    assert 9.3e6 < table["area_km2"].sum() < 9.8e6
+    assert table.loc[table["county_id"] == "620102", "distance_km"].item() == 0.0
+    assert (table["distance_km"] < 1500).all() and (table["area_km2"] > 0).all()
+    lanzhou = table[table["prefecture"] == "6201"]
+    assert lanzhou["distance_km"].max() < 120
+    assert table.loc[table["county_id"] == "653101", "distance_km"].item() > 900  # Kashgar from Urumqi
 
 
 def test_townships_exact_per_province(table, provinces):
@@ -270,7 +319,10 @@ def test_hardship_pattern(table):
 def test_flags(table):
     assert table.loc[table["kind"] == "autonomous", "ethnic_minority"].all()
     assert set(table.loc[table["border"], "province"]) <= set(LAND_BORDER_PROVINCES)
-    assert table["border"].sum() == 140
+    assert table["border"].sum() == 133  # real land-border units (published: about 140)
+    border = table.set_index("county_id")["border"]
+    assert border[["152501", "222404", "540233"]].all()          # Erenhot, Hunchun, Yadong
+    assert not border[["532502", "620102", "653101"]].any()      # Kaiyuan, Chengguan (Lanzhou), Kashgar city
     assert 790 <= table["formerly_poor"].sum() <= 870  # ~832 nationally designated poor counties
     poor = table[table["formerly_poor"]]
     assert (poor["region"] != "east").mean() > 0.9
@@ -317,8 +369,8 @@ def test_subset_property(codes):
 
 
 def test_province_filter_forms():
-    assert len(county_table(provinces="62")) == 86
-    assert len(county_table(provinces=[62])) == 86
+    assert len(county_table(provinces="62")) == 87
+    assert len(county_table(provinces=[62])) == 87
     assert len(county_table(provinces=[])) == 0
 
 
@@ -383,12 +435,12 @@ def test_user_csv_round_trip(table, tmp_path):
 def test_user_csv_small_and_extra_columns(table, tmp_path):
     """A user table need not reproduce the bundled counts; extra columns are kept."""
     small = table[table["province"] == "62"].head(5).copy()
-    small["name"] = [f"unit {i}" for i in range(5)]
+    small["note"] = [f"unit {i}" for i in range(5)]
     small["border"] = ["1", "0", "true", "False", "no"]
     path = tmp_path / "small.csv"
     small.to_csv(path, index=False)
     back = county_table(path=path)
-    assert len(back) == 5 and list(back.columns) == [*COLUMNS, "name"]
+    assert len(back) == 5 and list(back.columns) == [*COLUMNS, "note"]
     assert back["border"].tolist() == [True, False, True, False, False]
 
 

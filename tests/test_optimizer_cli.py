@@ -68,7 +68,7 @@ def test_optimize_writes_the_result_folder(tmp_path, capsys):
     man = json.loads((folder / "manifest.json").read_text())
     assert man["command"] == "optimize" and len(man["scenario_sha256"]) == 64
     lp = (folder / "model.lp").read_text()
-    assert "budget:" in lp and "shortfall_640001_education" in lp
+    assert "budget:" in lp and "shortfall_640104_education" in lp
     for name in ("summary_by_province_lever.csv", "outcomes.csv", "shadow_prices.csv"):
         assert (folder / name).exists()
 

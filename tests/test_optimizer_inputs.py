@@ -60,7 +60,7 @@ def test_filled_share():
 def test_from_scenario_is_consistent(gansu):
     inp = gansu
     inp.validate()
-    assert inp.n_pairs == 86 * 5
+    assert inp.n_pairs == 87 * 5
     assert np.all(inp.col_cost > 0)
     assert np.all(inp.effect.data > 0)
     levers = set(inp.col_lever)
@@ -100,7 +100,7 @@ def test_quota_rows_match_the_scenario(sc2016, gansu):
     assert 0 < share < 0.1
     assert g.rhs[m][0] == pytest.approx(sc2016.programmes.special_post_teachers.places_per_year * share)
     m = g.family == "special_post_quota"
-    assert g.rhs[m].sum() == pytest.approx(86 * sum(sc2016.posts.special_posts_per_county.values()))
+    assert g.rhs[m].sum() == pytest.approx(87 * sum(sc2016.posts.special_posts_per_county.values()))
 
 
 def test_baseline_has_no_special_or_directed_posts():

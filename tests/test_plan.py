@@ -361,7 +361,7 @@ def test_cmd_size_budget_confidence(tmp_path, monkeypatch):
 
 
 def _health_county(scale=2.0):
-    """One county (640001) with health staff only: a single pair, so the event has one coverage."""
+    """One county (640104) with health staff only: a single pair, so the event has one coverage."""
     t = small_table(1, scale)
     for f in scenarios.FIELDS:
         if f != "health":
@@ -390,7 +390,7 @@ def test_sized_budget_on_the_simulator_holds_with_fresh_seeds(sc):
 
     def planner(b):
         n = float(np.floor(b / cost))
-        return pd.DataFrame([{"county_id": "640001", "province": PROV, "field": "health", "lever": "special_post",
+        return pd.DataFrame([{"county_id": "640104", "province": PROV, "field": "health", "lever": "special_post",
                               "quantity": n, "cost_yuan": n * cost}]), None
 
     target, conf = 1.10, 0.9

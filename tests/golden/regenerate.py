@@ -66,12 +66,13 @@ RTOL = 1e-9  # relative; last-digit differences between CPUs are ~1e-16, a real 
 
 
 def allocation_table() -> pd.DataFrame:
-    """A small allocation on three Ningxia counties (touches every kind of lever the model applies)."""
+    """A small allocation on three Ningxia counties (touches every kind of lever the model applies):
+    640104 兴庆区 (Yinchuan), 640122 贺兰县, 640424 泾源县."""
     rows = [
-        ("640001", "education", "special_post", 3), ("640001", "health", "senior_post", 4),
-        ("640001", "health", "intermediate_post", 5), ("640002", "agriculture", "directed_senior_post", 2),
-        ("640002", "education", "place_free_normal_students", 6), ("640002", "health", "township_subsidy", 300),
-        ("640003", "health", "hardship_topup", 250), ("640003", "engineering", "place_sanzhi_yifu", 2),
+        ("640104", "education", "special_post", 3), ("640104", "health", "senior_post", 4),
+        ("640104", "health", "intermediate_post", 5), ("640122", "agriculture", "directed_senior_post", 2),
+        ("640122", "education", "place_free_normal_students", 6), ("640122", "health", "township_subsidy", 300),
+        ("640424", "health", "hardship_topup", 250), ("640424", "engineering", "place_sanzhi_yifu", 2),
     ]
     return pd.DataFrame([{"county_id": c, "province": PROVINCE, "field": f, "lever": lv, "quantity": float(q),
                           "cost_yuan": 0.0} for c, f, lv, q in rows])

@@ -7,6 +7,10 @@ Imports no engine.  Typical use::
     table = scenarios.county_table(provinces=["62"])
 """
 
+# import the compatibility module first: loading a submodule binds its name on the package, and the
+# function ``county_table`` bound below must win over the module ``scenarios.county_table``
+from . import county_table as _county_table_module  # noqa: F401
+from . import places
 from .counties import (CountyDataError, county_table, divisions, province_codes, province_table, read_county_file,
                        write_template)
 from .loader import (ScenarioError, apply, bundled, bundled_names, describe_params, from_dict,
@@ -16,7 +20,7 @@ from .schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS, Scenario
 
 __all__ = [
     "CountyDataError", "county_table", "divisions", "province_codes", "province_table", "read_county_file",
-    "write_template",
+    "write_template", "places",
     "ScenarioError", "apply", "bundled", "bundled_names", "describe_params", "from_dict",
     "get_path", "leaf_paths", "load", "resolve", "sha256", "to_dict",
     "ALLOCATION_COLUMNS", "LEVERS", "AllocationError", "read_allocation", "validate_allocation",

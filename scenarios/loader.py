@@ -197,7 +197,7 @@ def _check_codes(doc: dict, problems: list[str]) -> None:
     """Province codes must be real GB/T 2260 codes from the county table."""
     provinces = doc.get("region", {}).get("provinces") if isinstance(doc.get("region"), dict) else None
     if isinstance(provinces, list):
-        from .county_table import province_codes
+        from .counties import province_codes
         allowed = province_codes()
         for i, code in enumerate(provinces):
             if isinstance(code, str) and code not in allowed:

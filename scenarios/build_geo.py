@@ -18,7 +18,8 @@ Writes, under ``scenarios/data/``:
     degrees), ``land_border`` (the boundary touches a neighbouring country's, within 2 km).
 ``boundaries.npz``
     simplified outlines (Douglas-Peucker, tolerance ``TOLERANCE`` degrees) of every unit, of every
-    prefecture (union of its units) and of every province, as rings of int32 coordinates in units
+    prefecture (union of its units) and of every province (and of Taiwan, 71, drawn on maps of
+    China but not modelled), as rings of int32 coordinates in units
     of 1e-4 degree, exterior rings counter-clockwise and holes clockwise (so a non-zero fill
     draws holes).  Read with :mod:`scenarios.geo`.
 ``PROVENANCE.md``
@@ -215,8 +216,9 @@ def build(out: Path = OUT) -> pd.DataFrame:
     # outlines
     pref_codes = sorted(df["prefecture"].unique())
     pref_geoms = [ops.unary_union([geoms[c] for c in df.loc[df["prefecture"] == p, "code"]]) for p in pref_codes]
-    prov_geom = {Path(p).stem[:2]: load(p) for _, p in prov_rows if Path(p).stem[:2] in prov_en}
-    prov_codes = sorted(prov_en)
+    # the 31 provinces, and Taiwan (71) as an outline only (maps of China show it; the model does not cover it)
+    prov_geom = {Path(p).stem[:2]: load(p) for _, p in prov_rows if Path(p).stem[:2] in (*prov_en, "71")}
+    prov_codes = sorted(prov_geom)
     arrays = {**_pack("county", codes, [geoms[c] for c in codes]),
               **_pack("prefecture", pref_codes, pref_geoms),
               **_pack("province", prov_codes, [prov_geom[c] for c in prov_codes]),
@@ -242,7 +244,8 @@ def build(out: Path = OUT) -> pd.DataFrame:
         f"- {len(df)} units in 31 provinces ({', '.join(f'{t} {n}' for t, n in by_type.items())}); "
         "the official count (2,844 at end-2023) excludes the four prefecture-level cities without districts "
         "(东莞, 中山, 儋州, 嘉峪关), which are kept here as units of their own.\n"
-        "- Excluded: Taiwan (710000), Hong Kong, Macau, and Amap's pseudo-unit 632825 (海西州直辖, Dachaidan).\n"
+        "- Excluded: Taiwan (710000; kept as a province outline for maps only), Hong Kong, Macau, and Amap's "
+        "pseudo-unit 632825 (海西州直辖, Dachaidan; its area shows as a gap inside Qinghai).\n"
         f"- Land areas: full-resolution outlines in an Albers equal-area projection (lat_1=25, lat_2=47, "
         f"lon_0=105, WGS84). Outlines shipped: Douglas-Peucker with tolerance {TOLERANCE} degrees, coordinates "
         f"rounded to {QUANTUM} degrees.\n"

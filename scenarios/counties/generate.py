@@ -639,6 +639,14 @@ def _normalise_codes(provinces) -> list[str]:
         provinces = [provinces]
     codes = [str(p).strip() for p in provinces]
     allowed = province_codes()
+    if any(c not in allowed for c in codes):  # names (甘肃, Gansu) through scenarios.places
+        from ..places import PlaceError, province_code
+        for i, c in enumerate(codes):
+            if c not in allowed and not c.isdigit():
+                try:
+                    codes[i] = province_code(c)
+                except PlaceError:
+                    pass
     unknown = [c for c in codes if c not in allowed]
     if unknown:
         raise CountyDataError([f"unknown province code {c!r} (allowed: {', '.join(allowed)})" for c in dict.fromkeys(unknown)])
@@ -649,8 +657,8 @@ def county_table(provinces: Iterable[str] | str | None = None, path: str | os.Pa
                  sheet: str | int | None = None) -> pd.DataFrame:
     """One row per county-level unit (see the module docstring for every column).
 
-    ``provinces``: GB/T 2260 two-digit codes (e.g. ``["62"]``); ``None`` = all 31.  An unknown
-    code raises ``CountyDataError`` naming it and listing the allowed codes.
+    ``provinces``: GB/T 2260 two-digit codes (e.g. ``["62"]``) or names (``甘肃``, ``Gansu``);
+    ``None`` = all 31.  An unknown code raises ``CountyDataError`` naming it and listing the allowed codes.
     ``path``: a user CSV or Excel workbook (``.xlsx``; ``sheet`` = name or 0-based index, first by
     default) with the documented schema, read and validated instead of the bundled table
     (``CountyDataError`` lists every problem found).

@@ -2,7 +2,8 @@
 
 ``read_county_file(path, sheet=None)`` reads either format and validates it with
 :func:`.validate.validate_county_frame` (every problem, one line each, naming the file, the sheet
-for a workbook, the row a spreadsheet shows and the column).  ``write_template(path, provinces)``
+for a workbook, the row a spreadsheet shows and the column -- with its letter in a workbook:
+``counties.xlsx, sheet counties: row 6, column population (P): not a number: 'many' (allowed: ...)``).  ``write_template(path, provinces)``
 writes a pre-filled workbook of the bundled table for provinces to edit: sheet ``counties`` with
 one header row (column name and unit, e.g. ``population (persons)``; the reader strips the unit)
 and sheet ``notes`` describing every column.  Reading the template back gives the bundled table.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -78,6 +80,7 @@ def read_county_xlsx(path: str | os.PathLike, sheet: str | int | None = None) ->
     """Read and validate a county table from a workbook: ``sheet`` by name or 0-based index (first
     by default); row 1 is the header (names, optionally with a unit in parentheses)."""
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
     source = os.fspath(path)
@@ -85,7 +88,7 @@ def read_county_xlsx(path: str | os.PathLike, sheet: str | int | None = None) ->
         wb = load_workbook(path, read_only=True, data_only=True)
     except FileNotFoundError:
         raise CountyDataError([f"{source}: file not found"]) from None
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
         raise CountyDataError([f"{source}: cannot read as an Excel workbook (.xlsx): {exc}".replace("\n", " ")]) from None
     try:
         names = wb.sheetnames
@@ -112,7 +115,15 @@ def read_county_xlsx(path: str | os.PathLike, sheet: str | int | None = None) ->
     keep = [i for i, h in enumerate(header) if h]  # unnamed (empty) header cells: formatting leftovers
     raw = pd.DataFrame([[r[i] for i in keep] for r in values[1:]], columns=[header[i] for i in keep], dtype=str)
     raw, rows = _drop_blank(raw, np.arange(len(raw)) + 2)
-    return _validated(raw, where, rows)
+    problems, table = validate_county_frame(raw, where, rows)
+    if problems:
+        # name the spreadsheet column letter too: "column population (P)"
+        letters = {header[i]: get_column_letter(i + 1) for i in keep}
+        pattern = re.compile(r"(: row \d+, column )([A-Za-z_0-9]+):")
+        problems = [pattern.sub(lambda m: f"{m[1]}{m[2]} ({letters[m[2]]}):" if m[2] in letters else m[0], p, count=1)
+                    for p in problems]
+        raise CountyDataError(problems)
+    return table
 
 
 def read_county_file(path: str | os.PathLike, sheet: str | int | None = None) -> pd.DataFrame:

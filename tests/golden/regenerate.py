@@ -13,7 +13,7 @@ digit between CPU models, so an exact float comparison would fail on a
 machine other than the one that wrote the files.
 
 Cases (``CASES``): ``simulate(...)`` on Ningxia (province 64, 22 county-level
-units, 32,691 professionals), 5 years, 2 replications, master seed 20161126:
+units, 34,663 professionals in the real-list county table), 5 years, 2 replications, master seed 20161126:
 
 * ``baseline``            -- the status quo;
 * ``policy2016``          -- the whole 2016 package (exceptional promotion,

@@ -361,8 +361,9 @@ def test_cmd_size_budget_confidence(tmp_path, monkeypatch):
 
 
 def _health_county(scale=2.0):
-    """One county (640104) with health staff only: a single pair, so the event has one coverage."""
-    t = small_table(1, scale)
+    """One county (640521 中宁县) with health staff only: a single pair, so the event has one coverage."""
+    t = small_table(22, scale)
+    t = t[t["county_id"] == "640521"].reset_index(drop=True)
     for f in scenarios.FIELDS:
         if f != "health":
             for kind in ("demand", "staff"):
@@ -373,16 +374,16 @@ def _health_county(scale=2.0):
 
 
 def test_sized_budget_on_the_simulator_holds_with_fresh_seeds(sc):
-    """size-budget --confidence on the real simulator: one health pair of 1,626 demanded posts, 2 years.
+    """size-budget --confidence on the real simulator: one health pair of 1,704 demanded posts (640521 中宁县 x 2), 2 years.
 
     In the simulator money buys coverage slowly against the noise of exits (about 0.005 coverage s.d.
     here), so for "5 % less does not reach" to be testable the curve must be steep: the planner buys
-    special posts only (about one person each) and the target (coverage 1.10, about 300 posts above the
-    simulated status quo of 0.91) makes 5 % of the fund about 15 persons, two standard deviations.  The
-    sizing uses 40 replications and the conservative criterion (Wilson lower bound >= P); the check uses
-    80 fresh replications: at the sized fund the estimate is at least P (measured: 78/80, Wilson
-    [0.91, 0.99]); at 95 % of it the Wilson upper bound is below P, so the shortfall is significant
-    (measured: 45/80, [0.45, 0.67]).
+    special posts only (about one person each) and the target (coverage 1.10; the county starts at 0.77)
+    takes a fund of about 380 special posts, so 5 % of it is about 19 persons, several standard
+    deviations.  The sizing uses 40 replications and the conservative criterion (Wilson lower bound >= P);
+    the check uses 80 fresh replications: at the sized fund the estimate is at least P (measured: 79/80,
+    Wilson [0.93, 1.00]); at 95 % of it the Wilson upper bound is below P, so the shortfall is
+    significant (measured: 27/80, [0.24, 0.45]).
     """
     scy = scenarios.apply(sc, {"horizon.years": 2})
     tab = _health_county()
@@ -390,7 +391,7 @@ def test_sized_budget_on_the_simulator_holds_with_fresh_seeds(sc):
 
     def planner(b):
         n = float(np.floor(b / cost))
-        return pd.DataFrame([{"county_id": "640104", "province": PROV, "field": "health", "lever": "special_post",
+        return pd.DataFrame([{"county_id": "640521", "province": PROV, "field": "health", "lever": "special_post",
                               "quantity": n, "cost_yuan": n * cost}]), None
 
     target, conf = 1.10, 0.9

@@ -1,6 +1,6 @@
-"""Paired scenario comparison and Shapley decomposition of a policy package by lever family.
+"""Paired scenario comparison with common random numbers (``grassroots compare``).
 
-Both work on tidy tables, not on models.
+:func:`paired_differences` works on tidy tables, not on models.
 
 **Paired differences.**  Scenarios are simulated with the same replication seeds
 (common random numbers), so replication *r* of scenario A and replication *r* of
@@ -15,35 +15,28 @@ A scenario compared with itself has d_r = 0 for every r, so every column is 0
 exactly.  With a single replication the interval is undefined and reported as
 the point difference (p05 = p95 = mean_diff), flagged in the report.
 
-**Shapley decomposition.**  A package differs from its base in some lever
-families (``titles``, ``posts``, ``recruitment``, ``pay``, ``programmes``,
-``training``, ``flexible``; differences elsewhere form ``other``).  For every
-subset S of those families a sub-scenario takes the package's sections for S
-and the base's for the rest; ``v(S)`` is its simulated metric.  The Shapley
-value of family i is
-
-    phi_i = sum over S not containing i of |S|! (n-|S|-1)! / n! * (v(S + i) - v(S))
-
-exact for up to 8 families (256 sub-runs, each cached by the sub-scenario's
-sha256).  The values add up to v(all) - v(none) (efficiency), and a family whose
-change leaves every result unchanged gets exactly zero.
+:func:`compare` runs a whole comparison from Python: every scenario simulated with the same seeds, the
+stacked tables, the paired differences and (optionally) the Shapley decomposition
+(:mod:`grassroots.studies.decomposition`).
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-from typing import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "training", "flexible")
-NOT_LEVERS = ("name", "description")
-MAX_EXACT_FAMILIES = 8
+from .decomposition import decompose as _decompose
+
 COMPARISON_COLUMNS = ["metric", "year", "scenario", "base", "mean_diff", "p05", "p95"]
-DECOMPOSITION_COLUMNS = ["metric", "year", "lever", "contribution"]
+
+#: ``progress(what)`` is called as each simulation starts (``what``: its label) and returns that
+#: simulation's ``progress(done, total)`` callback (replications done of total), or None
+ProgressFactory = Callable[[str], "Callable[[int, int], None] | None"]
 
 
 def paired_differences(replications: pd.DataFrame, base: str, level: float = 0.90) -> pd.DataFrame:
@@ -83,71 +76,89 @@ def paired_differences(replications: pd.DataFrame, base: str, level: float = 0.9
     return pd.concat(out, ignore_index=True)[COMPARISON_COLUMNS]
 
 
-# ----------------------------------------------------------------------------- decomposition
+# ----------------------------------------------------------------------------- running a comparison
 
-def changed_families(base: Mapping, package: Mapping) -> list[str]:
-    """Lever families whose section differs between two resolved scenario dicts (``other`` for the rest)."""
-    fams = [f for f in LEVER_FAMILIES if base.get(f) != package.get(f)]
-    rest = [k for k in package if k not in LEVER_FAMILIES and k not in NOT_LEVERS and base.get(k) != package.get(k)]
-    if rest:
-        fams.append("other")
-    return fams
-
-
-def subset_document(base: Mapping, package: Mapping, subset: Iterable[str]) -> dict:
-    """Base scenario dict with the package's sections for the families in ``subset``."""
-    doc = {k: v for k, v in base.items()}
-    subset = set(subset)
-    for k in package:
-        if k in NOT_LEVERS:
-            continue
-        fam = k if k in LEVER_FAMILIES else "other"
-        if fam in subset:
-            doc[k] = package[k]
-    return doc
-
-
-def shapley_weights(n: int) -> dict[int, float]:
-    """Weight |S|!(n-|S|-1)!/n! of a coalition of size s."""
-    return {s: math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)}
-
-
-def shapley(families: Sequence[str], value: Callable[[frozenset], pd.Series]) -> pd.DataFrame:
-    """Exact Shapley values; ``value(subset)`` returns a Series indexed like every other call.
-
-    Returns a DataFrame with one column per family plus ``total`` = v(all) - v(none).
-    Each coalition is evaluated once.
-    """
-    n = len(families)
-    if n > MAX_EXACT_FAMILIES:
-        raise ValueError(f"{n} lever families: exact Shapley values are limited to {MAX_EXACT_FAMILIES}")
-    cache: dict[frozenset, pd.Series] = {}
-
-    def v(s: frozenset) -> pd.Series:
-        if s not in cache:
-            cache[s] = value(s)
-        return cache[s]
-
-    empty = v(frozenset())
-    if n == 0:
-        return pd.DataFrame({"total": empty * 0.0})
-    w = shapley_weights(n)
-    phi = {}
-    for i in families:
-        others = [f for f in families if f != i]
-        acc = empty * 0.0
-        for k in range(len(others) + 1):
-            for combo in itertools.combinations(others, k):
-                s = frozenset(combo)
-                acc = acc + w[k] * (v(s | {i}) - v(s))
-        phi[i] = acc
-    out = pd.DataFrame(phi)
-    out["total"] = v(frozenset(families)) - empty
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Scenario labels, made unique ('x', 'x#2', ...) when a scenario is given twice."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}#{seen[n]}")
     return out
 
 
-def decomposition_table(phi: pd.DataFrame) -> pd.DataFrame:
-    """Long ``metric, year, lever, contribution`` table from :func:`shapley` output indexed by (metric, year)."""
-    long = phi.stack().rename("contribution").reset_index()
-    long.columns = ["metric", "year", "lever", "contribution"]
-    return long[DECOMPOSITION_COLUMNS]
+def load_scenarios(refs: Sequence[str]) -> list:
+    """Every scenario by file or bundled name; one ScenarioError listing the problems of all of them."""
+    import scenarios
+    loaded, problems = [], []
+    for ref in refs:
+        try:
+            loaded.append(scenarios.load(ref))
+        except scenarios.ScenarioError as e:
+            problems += e.problems
+    if problems:
+        raise scenarios.ScenarioError(problems)
+    return loaded
+
+
+def _relabel(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    df = df.copy()
+    df["scenario"] = label
+    return df
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` returns; every table has a ``scenario`` column holding the labels."""
+
+    labels: list[str]
+    results: list                      # simulator.SimulationResult per scenario, in order
+    summary: pd.DataFrame
+    provinces: pd.DataFrame
+    counties: pd.DataFrame
+    replications: pd.DataFrame
+    comparison: pd.DataFrame           # COMPARISON_COLUMNS: paired differences from the first scenario
+    decomposition: pd.DataFrame | None = None   # ``scenario`` + DECOMPOSITION_COLUMNS, with ``decompose=True``
+    sub_runs: int = 0                  # simulations the decomposition ran beyond the scenarios themselves
+
+
+def compare(scenarios_: Sequence, labels: Sequence[str] | None = None, *, provinces: Sequence[str] | None = None,
+            years: int | None = None, replications: int = 10, seed: int = 20160701, workers: int = 1,
+            table: pd.DataFrame | None = None, cache_root: Path | None = None, decompose: bool = False,
+            progress: ProgressFactory | None = None) -> Comparison:
+    """Simulate ``scenarios_`` (the first is the base) with common random numbers and compare them.
+
+    ``labels``: display names (default: :func:`unique_names` of the scenario names); ``years``: default
+    the base's horizon; ``table``: a county table instead of the bundled one; ``cache_root``: folder for
+    replication checkpoints (one sub-folder per scenario sha256), so an interrupted comparison resumes;
+    ``decompose``: also the Shapley decomposition of each package by lever family (check
+    :func:`grassroots.studies.decomposition.too_many_families` first).
+    """
+    import scenarios
+    import simulator
+
+    labels = list(labels) if labels is not None else unique_names([sc.name for sc in scenarios_])
+    base_sc, base_label = scenarios_[0], labels[0]
+    years = years if years is not None else base_sc.horizon.years
+    provinces = list(provinces) if provinces else None
+
+    def run_one(sc, what: str):
+        return simulator.simulate(sc, provinces=provinces, years=years, replications=replications,
+                                  seed=seed, workers=workers, progress=progress(what) if progress else None,
+                                  table=table,
+                                  checkpoint=cache_root / scenarios.sha256(sc)[:16] if cache_root is not None else None)
+
+    results = [run_one(sc, lab) for sc, lab in zip(scenarios_, labels)]
+    reps = pd.concat([_relabel(r.replications, lab) for r, lab in zip(results, labels)], ignore_index=True)
+    out = Comparison(
+        labels=labels, results=results,
+        summary=pd.concat([_relabel(r.summary, lab) for r, lab in zip(results, labels)], ignore_index=True),
+        provinces=pd.concat([_relabel(r.provinces, lab) for r, lab in zip(results, labels)], ignore_index=True),
+        counties=pd.concat([_relabel(r.counties, lab) for r, lab in zip(results, labels)], ignore_index=True),
+        replications=reps, comparison=paired_differences(reps, base_label))
+    if decompose:
+        out.decomposition, out.sub_runs = _decompose(base_sc, base_label, scenarios_, labels,
+                                                     [r.summary for r in results],
+                                                     lambda sub, what: run_one(sub, what).summary)
+    return out

@@ -1,4 +1,4 @@
-"""Benchmark of the choropleth maps (grassroots/maps.py) against a per-patch matplotlib peer.
+"""Benchmark of the choropleth maps (grassroots/report/maps.py) against a per-patch matplotlib peer.
 
 Ours: one ``PathCollection`` of compound paths (one path per county, holes by winding), prefecture
 and province borders as two ``LineCollection``s.  Peer: the common hand-written way, one
@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import scenarios  # noqa: E402
-from grassroots import maps  # noqa: E402
+from grassroots.report import maps  # noqa: E402
 from scenarios import geo  # noqa: E402
 
 IMPORT_S = time.perf_counter() - T0

@@ -195,13 +195,9 @@ def _check_meta(doc: dict, problems: list[str]) -> None:
 
 def _check_codes(doc: dict, problems: list[str]) -> None:
     """Province codes must be real GB/T 2260 codes from the county table."""
-    provinces = doc.get("region", {}).get("provinces") if isinstance(doc.get("region"), dict) else None
-    if isinstance(provinces, list):
-        from .counties import province_codes
-        allowed = province_codes()
-        for i, code in enumerate(provinces):
-            if isinstance(code, str) and code not in allowed:
-                problems.append(f"region.provinces[{i}]: unknown province code {code!r} (allowed: {', '.join(allowed)})")
+    region = doc.get("region") if isinstance(doc.get("region"), dict) else None
+    if region is not None:
+        problems.extend(_region_problems(region))
     programmes = doc.get("programmes")
     if isinstance(programmes, dict):
         for name, prog in programmes.items():
@@ -209,6 +205,50 @@ def _check_codes(doc: dict, problems: list[str]) -> None:
                 for i, r in enumerate(prog["regions"]):
                     if isinstance(r, str) and r not in schema.REGIONS:
                         problems.append(f"programmes.{name}.regions[{i}]: unknown region {r!r} (allowed: {', '.join(schema.REGIONS)})")
+
+
+def _region_places(region: dict):
+    """``scenarios.places.resolve`` of a [region] table (names or codes), or the PlaceError."""
+    from .places import PlaceError, resolve as resolve_places
+
+    def items(key):
+        v = region.get(key, [])
+        return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+    try:
+        return resolve_places(items("provinces"), items("cities"), items("counties"),
+                              names=("region.provinces", "region.cities", "region.counties")), None
+    except PlaceError as exc:
+        return None, exc
+
+
+def _region_problems(region: dict) -> list[str]:
+    """Every province, city and county of a [region] table must name a real place (one line each)."""
+    from .counties import province_codes
+    problems, allowed = [], province_codes()
+    provinces = region.get("provinces")
+    if isinstance(provinces, list):
+        for i, code in enumerate(provinces):
+            if isinstance(code, str) and code.isdigit() and code not in allowed:
+                problems.append(f"region.provinces[{i}]: unknown province code {code!r} (allowed: {', '.join(allowed)})")
+        if problems:
+            region = {**region, "provinces": [c for c in provinces if not (isinstance(c, str) and c.isdigit()
+                                                                           and c not in allowed)]}
+    _, exc = _region_places(region)
+    return problems + ([] if exc is None else list(exc.problems))
+
+
+def _normalise_region(merged: dict) -> None:
+    """Names in [region] become codes: provinces as 2-digit codes; cities expanded into their counties."""
+    region = merged.get("region")
+    if not isinstance(region, dict) or not any(region.get(k) for k in ("provinces", "cities", "counties")):
+        return
+    places, exc = _region_places(region)
+    if exc is not None:
+        raise ScenarioError(exc.problems)
+    asked = [str(p) for p in region.get("provinces", [])]
+    region["provinces"] = list(places.provinces) if asked or places.counties else []
+    region["counties"] = list(places.counties)
+    region["cities"] = []
 
 
 def validate_document(doc: dict, partial: bool = True) -> list[str]:
@@ -364,6 +404,7 @@ def resolve(ref: str) -> dict:
     if "name" not in top:
         merged["name"] = Path(top_label).stem
     merged.setdefault("description", "")
+    _normalise_region(merged)
     cross = _cross_checks(merged)
     if cross:
         raise ScenarioError([f"{top_label}: {p}" for p in cross])
@@ -385,6 +426,10 @@ def from_dict(doc: dict, label: str = "<dict>", base: Scenario | str | None = No
     else:
         merged = resolve(base or doc.get("extends", DEFAULT_PARENT))
     merged = deep_merge(merged, {k: v for k, v in doc.items() if k != "extends"})
+    try:
+        _normalise_region(merged)
+    except ScenarioError as exc:
+        raise ScenarioError([f"{label}: {p}" for p in exc.problems]) from None
     cross = _cross_checks(merged)
     if cross:
         raise ScenarioError([f"{label}: {p}" for p in cross])

@@ -252,10 +252,17 @@ def _one(level: str, text: str, within: tuple[str, ...], option: str) -> object:
     sugg = list(dict.fromkeys(_label(r) for r in close_rows))[:6]
     other = [f"{lv} {_label(r)}" for lv in LEVELS if lv != level for r in _find(lv, t, within)][:3]
     where = f" in {', '.join(within)}" if within else ""
-    hint = (f" (it names a {'; a '.join(other)}; use --{other[0].split()[0]})" if other
+    hint = (f" (it names a {'; a '.join(other)}; use {_option(option, other[0].split()[0])})" if other
             else f" (close: {'; '.join(sugg)})" if sugg
             else f" (allowed: a {level} code, Chinese, pinyin or English name)")
     raise UnknownPlaceError([f"{option} {text!r}: no {level}{where} of that code or name{hint}"], sugg)
+
+
+def _option(asked: str, level: str) -> str:
+    """The option or key for ``level`` in the style of ``asked`` (--county -> --city; region.counties -> region.cities)."""
+    word = {"province": "province", "city": "city", "county": "county"}[level]
+    plural = {"province": "provinces", "city": "cities", "county": "counties"}[level]
+    return f"--{word}" if asked.startswith("--") else f"region.{plural}" if asked.startswith("region.") else f"--{word}"
 
 
 def province_code(text: str | int) -> str:
@@ -264,8 +271,13 @@ def province_code(text: str | int) -> str:
 
 
 def resolve(provinces: Iterable[str] | str | None = None, cities: Iterable[str] | str | None = None,
-            counties: Iterable[str] | str | None = None) -> Places:
-    """Resolve places given by code or name (see the module docstring); all problems at once."""
+            counties: Iterable[str] | str | None = None,
+            names: tuple[str, str, str] = ("--province", "--city", "--county")) -> Places:
+    """Resolve places given by code or name (see the module docstring); all problems at once.
+
+    ``names``: how problem lines name the three inputs (command-line options by default; the loader
+    passes ``region.provinces`` ...).
+    """
     def listed(x):
         return [] if x is None else [x] if isinstance(x, (str, int)) else list(x)
 
@@ -275,7 +287,7 @@ def resolve(provinces: Iterable[str] | str | None = None, cities: Iterable[str] 
     labels: list[str] = []
     for text in listed(provinces):
         try:
-            r = _one("province", str(text), (), "--province")
+            r = _one("province", str(text), (), names[0])
             prov_codes.append(r.code)
             labels.append(_label(r))
         except PlaceError as exc:
@@ -283,7 +295,7 @@ def resolve(provinces: Iterable[str] | str | None = None, cities: Iterable[str] 
     within = tuple(dict.fromkeys(prov_codes))
     units: list[str] = []
     div = divisions()
-    for level, items, option in (("city", listed(cities), "--city"), ("county", listed(counties), "--county")):
+    for level, items, option in (("city", listed(cities), names[1]), ("county", listed(counties), names[2])):
         for text in items:
             try:
                 r = _one(level, str(text), within, option)

@@ -83,8 +83,12 @@ class Horizon:
 
 @dataclass(frozen=True)
 class RegionScope:
-    provinces: tuple[str, ...] = param("GB/T 2260 two-digit codes; empty = all 31", "FACTS.md province table")
-    counties: tuple[str, ...] = param("county_id values; empty = every county of the provinces", "county table")
+    provinces: tuple[str, ...] = param("GB/T 2260 two-digit codes or names (甘肃, Gansu); empty = all 31",
+                                       "FACTS.md province table")
+    cities: tuple[str, ...] = param("prefectures by code or name (兰州市, Lanzhou, 6201): their counties are "
+                                    "selected; resolved into counties on loading", "division list (scenarios.divisions)")
+    counties: tuple[str, ...] = param("county_id values or names (620102, 城关区, 兰州市/城关区); empty = every "
+                                      "county of the provinces", "county table")
 
 
 @dataclass(frozen=True)

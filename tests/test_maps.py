@@ -7,7 +7,7 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection
 
 import scenarios
-from grassroots import maps
+from grassroots.report import maps
 from scenarios import geo
 
 

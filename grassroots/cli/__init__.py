@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "global sensitivity analysis (Morris, Sobol) of scenario parameters",
     "calibrate": "fit behaviour parameters to observed rates",
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
+    "template": "write the bundled county table of a province as an Excel workbook to edit",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -51,6 +52,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "sensitivity": ("grassroots.cli.sensitivity", "sensitivity"),
     "calibrate": ("grassroots.cli.calibrate", "calibrate"),
     "plan": ("grassroots.cli.plan", "plan"),
+    "template": ("grassroots.cli.template", "template"),
 }
 
 
@@ -122,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
+
+    p = sub.add_parser("template", help=COMMANDS["template"])
+    p.add_argument("path", metavar="FILE.xlsx")
+    for opt, what in (("--province", "province by code or name (62, 甘肃, Gansu); repeatable (default: all 31)"),
+                      ("--city", "prefecture by code or name (6201, 兰州市): its counties only; repeatable"),
+                      ("--county", "county-level unit by code or name (620102, 兰州市/城关区); repeatable")):
+        p.add_argument(opt, action="append", metavar="NAME|CODE", help=what)
     return parser
 
 
@@ -151,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = _handler(args.command)
     if handler is None:
         print(f"grassroots {args.command}: not built yet in this version", file=sys.stderr)
+        return EXIT_USAGE
+    from .options import resolve_places
+    problems = resolve_places(args)  # --province/--city/--county names -> codes, before any work
+    if problems:
+        _print_problems(problems)
         return EXIT_USAGE
     try:
         return int(handler(args) or EXIT_OK)

@@ -45,7 +45,7 @@ def calibrate(args) -> int:
     max_evals = getattr(args, "max_evals", None)
     if max_evals is not None and max_evals < 1:
         problems.append(f"--max-evals: {max_evals} is not allowed (allowed: a whole number >= 1)")
-    sc = scenarios.load(args.scenario)
+    sc = opts.load_scenario(args)
     try:
         targets, description = cal.load_targets(args.targets)
     except cal.CalibrationInputError as e:

@@ -53,7 +53,7 @@ def compare(args) -> int:
     import scenarios
 
     problems = opts.check_common(args)
-    loaded = C.load_scenarios([args.scenario, *args.others])
+    loaded = [opts.with_places(args, sc) for sc in C.load_scenarios([args.scenario, *args.others])]
     if problems:
         raise opts.InputError(problems)
     labels = C.unique_names([sc.name for sc in loaded])
@@ -70,7 +70,8 @@ def compare(args) -> int:
     years = args.years if args.years is not None else base_sc.horizon.years
     digest = hashlib.sha256(json.dumps({"scenarios": [scenarios.sha256(s) for s in loaded], "provinces": provinces,
                                         "years": years, "seed": args.seed, "replications": args.replications,
-                                        "county_table": getattr(args, "county_table", None)},
+                                        "county_table": getattr(args, "county_table", None),
+                                        "sheet": getattr(args, "sheet", None)},
                                        sort_keys=True).encode()).hexdigest()[:16]
     rf = opts.result_folder("compare", base_sc.name, args)
     cache_root = opts.cache_dir(rf, f"compare-{digest}")

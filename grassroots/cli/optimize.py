@@ -112,7 +112,7 @@ def _size_budget_confidence(args) -> int:
     ``allocation.csv`` and ``solution.json`` of the sized plan, ``rounds.csv`` and the report.
     """
     import scenarios
-    sc = scenarios.load(args.scenario)
+    sc = opts.load_scenario(args)
     if args.years is not None and args.years != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
     o = sc.optimizer

@@ -38,20 +38,64 @@ class InputError(ValueError):
 def add_common(p: argparse.ArgumentParser) -> None:
     """The options of every simulating or optimizing command: region, horizon, replications, seed, workers,
     county table, result folder, quiet, language."""
-    p.add_argument("--province", action="append", metavar="CODE",
-                   help="GB/T 2260 two-digit province code; repeatable (default: the scenario's, else all 31)")
+    p.add_argument("--province", action="append", metavar="NAME|CODE",
+                   help="province by code or name (62, 甘肃, Gansu); repeatable (default: the scenario's, else all 31)")
+    p.add_argument("--city", action="append", metavar="NAME|CODE",
+                   help="prefecture by code or name (6201, 兰州市, Lanzhou): its counties only; repeatable")
+    p.add_argument("--county", action="append", metavar="NAME|CODE",
+                   help="county-level unit by code or name (620102, 城关区, 兰州市/城关区); repeatable; "
+                        "an ambiguous name lists its candidates")
     p.add_argument("--years", type=int, metavar="N", help="years to simulate (default: the scenario's horizon)")
     p.add_argument("--replications", type=int, default=10, metavar="R", help="Monte Carlo replications (default 10)")
     p.add_argument("--seed", type=int, default=20160701, metavar="S", help="master seed (default 20160701)")
     p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
-    p.add_argument("--county-table", dest="county_table", metavar="CSV",
-                   help="your own county table (same columns as scenarios.county_table(); default: the bundled one)")
+    p.add_argument("--county-table", dest="county_table", metavar="FILE",
+                   help="your own county table, CSV or Excel .xlsx (same columns as scenarios.county_table(); "
+                        "`grassroots template` writes one to edit; default: the bundled one)")
+    p.add_argument("--sheet", metavar="NAME", help="sheet of the --county-table workbook (default: the first)")
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
 
 
 # ----------------------------------------------------------------------------- checks
+
+def resolve_places(args) -> list[str]:
+    """Turn ``--province/--city/--county`` names into codes, in place (one problem line each otherwise).
+
+    Afterwards ``args.province`` holds province codes (or None) and ``args.counties`` the county
+    codes selected by ``--city``/``--county`` (empty: every county of the provinces); the provinces
+    of those counties are added to ``args.province``.  Idempotent.
+    """
+    if getattr(args, "_places", None) is not None or not hasattr(args, "province"):
+        return []
+    from scenarios.places import PlaceError, resolve
+    try:
+        places = resolve(args.province or [], getattr(args, "city", None) or [], getattr(args, "county", None) or [])
+    except PlaceError as exc:
+        return list(exc.problems)
+    args._places = places
+    args.province = list(places.provinces) or None
+    args.counties = list(places.counties)
+    return []
+
+
+def load_scenario(args, ref=None):
+    """A scenario by name or file (``ref``, default ``args.scenario``) with ``--city/--county`` applied
+    (``region.provinces``/``region.counties``)."""
+    import scenarios
+    sc = scenarios.load(ref if ref is not None else args.scenario)
+    return with_places(args, sc)
+
+
+def with_places(args, sc):
+    """``sc`` restricted to the counties of ``--city/--county`` (unchanged when none were given)."""
+    counties = getattr(args, "counties", None)
+    if not counties:
+        return sc
+    import scenarios
+    return scenarios.apply(sc, {"region.provinces": list(args.province or []), "region.counties": list(counties)})
+
 
 def check_common(args) -> list[str]:
     """Problems with the common simulation options (one line each)."""
@@ -136,12 +180,19 @@ def provinces(args) -> list[str] | None:
 
 
 def user_table(args):
-    """The user's county table from ``--county-table CSV`` (validated; CountyDataError lines otherwise), or None."""
+    """The user's county table from ``--county-table FILE`` (CSV or .xlsx with ``--sheet``; validated,
+    CountyDataError lines otherwise) restricted to ``--city/--county``, or None."""
     path = getattr(args, "county_table", None)
     if not path:
+        if getattr(args, "sheet", None):
+            raise InputError([f"--sheet {args.sheet!r}: only with --county-table FILE.xlsx"])
         return None
     import scenarios
-    return scenarios.county_table(provinces=args.province or None, path=path)
+    table = scenarios.county_table(provinces=args.province or None, path=path, sheet=getattr(args, "sheet", None))
+    counties = getattr(args, "counties", None)
+    if counties:
+        table = table[table["county_id"].isin(counties)].reset_index(drop=True)
+    return table
 
 
 def scenario_label(args, sc) -> str:
@@ -164,8 +215,7 @@ def cache_dir(rf: ResultFolder, name: str) -> Path:
 def optimizer_inputs(args):
     """(scenario, optimizer inputs) for the command's scenario, provinces, county table and budget."""
     import optimizer
-    import scenarios
-    sc = scenarios.load(args.scenario)
+    sc = load_scenario(args)
     inputs = optimizer.from_scenario(sc, table=user_table(args), provinces=args.province or None, budget_yuan=args.budget)
     return sc, inputs
 

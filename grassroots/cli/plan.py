@@ -55,7 +55,7 @@ def plan(args) -> int:
     problems = _problems(args)
     if problems:
         raise optimizer.OptimizerInputError(problems)
-    sc = scenarios.load(args.scenario)
+    sc = opts.load_scenario(args)
     if args.years is not None and args.years != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
     rounds = getattr(args, "rounds", None) or P.DEFAULT_ROUNDS

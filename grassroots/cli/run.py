@@ -40,14 +40,15 @@ def run(args) -> int:
     import simulator
 
     problems = opts.check_common(args)
-    sc = scenarios.load(args.scenario)            # ScenarioError: one line per problem, exit 2
+    sc = opts.load_scenario(args)            # ScenarioError: one line per problem, exit 2
     if problems:
         raise opts.InputError(problems)
     workers = opts.workers(args)
     provinces = opts.provinces(args)
     years = args.years if args.years is not None else sc.horizon.years
     digest = hashlib.sha256(json.dumps({"scenario": scenarios.sha256(sc), "provinces": provinces, "years": years,
-                                        "seed": args.seed, "county_table": getattr(args, "county_table", None)},
+                                        "seed": args.seed, "county_table": getattr(args, "county_table", None),
+                                        "sheet": getattr(args, "sheet", None)},
                                        sort_keys=True).encode()).hexdigest()[:16]
 
     rf = opts.result_folder("run", sc.name, args)   # fails now if --out exists

@@ -31,7 +31,7 @@ def sensitivity(args) -> int:
     from simulator import replication_seeds
 
     problems = opts.check_common(args)
-    sc = scenarios.load(args.scenario)  # ScenarioError: one line per problem, exit 2
+    sc = opts.load_scenario(args)  # ScenarioError: one line per problem, exit 2
     try:
         params = sa.parse_params(args.param, sc)
         sa.check_corners(params, sc)

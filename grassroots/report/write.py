@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
+from . import map_blocks as MB
 from .blocks import _SECTION_KEYS, log
 from .html import Report
 from .labels import label
@@ -79,12 +80,14 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         block("trajectories", lambda: r.add_trajectories(summary))
     if counties is not None:
         block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
+        block("county_maps", lambda: MB.add_county_maps(r, counties, base=base))
     if decomposition is not None:
         block("decomposition", lambda: r.add_decomposition(decomposition))
     if solution is not None:
         block("optimizer", lambda: r.add_solution(solution))
     if allocation is not None:
         block("optimizer", lambda: r.add_allocation(allocation))
+        block("optimizer", lambda: MB.add_allocation_maps(r, allocation))
     if frontier is not None:
         block("frontier", lambda: r.add_frontier(frontier))
     if sensitivity is not None:

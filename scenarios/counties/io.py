@@ -23,7 +23,8 @@ import pandas as pd
 from .columns import _FLAGS, COLUMNS, DESCRIPTIVE, FIELDS, KINDS, REQUIRED, TYPES, UNITS, CountyDataError
 from .validate import validate_county_frame
 
-__all__ = ["read_county_file", "read_county_csv", "read_county_xlsx", "write_template", "COUNTY_SHEET", "NOTES_SHEET"]
+__all__ = ["read_county_file", "read_county_csv", "read_county_xlsx", "write_template", "write_table_workbook",
+           "COUNTY_SHEET", "NOTES_SHEET"]
 
 COUNTY_SHEET = "counties"
 NOTES_SHEET = "notes"
@@ -187,12 +188,16 @@ def write_template(path: str | os.PathLike, provinces: Iterable[str] | str | Non
     Sheet ``counties``: header ``column (unit)``, one row per unit; sheet ``notes``: every column's
     unit, whether it is required and its meaning, with the source of the bundled values.
     """
+    from .generate import county_table
+
+    return write_table_workbook(path, county_table(provinces=provinces))
+
+
+def write_table_workbook(path: str | os.PathLike, table: pd.DataFrame) -> Path:
+    """Write a county table (all of ``COLUMNS``) as the template workbook (see :func:`write_template`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .generate import county_table
-
-    table = county_table(provinces=provinces)
     wb = Workbook()
     ws = wb.active
     ws.title = COUNTY_SHEET

@@ -1,0 +1,101 @@
+"""Map blocks of the report: county choropleths of coverage, change against the base and allocation.
+
+Called by :func:`grassroots.report.write.write_report` on the tables a command produced; each map is a
+figure of the report (embedded, and saved as ``figures/<name>.png`` in a result folder).  Maps are drawn
+only for county ids of the bundled division list (a user table with other ids gets no map, and a note);
+national runs (more than ``NATIONAL_FROM`` provinces) get a map of provinces as well as of counties.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import figures as F
+from . import maps as M
+
+NATIONAL_FROM = 8   # provinces: from this many on, a province map is added
+
+
+def _known(ids) -> bool:
+    import scenarios
+    return set(map(str, ids)) <= set(scenarios.divisions()["code"])
+
+
+def _texts(report):
+    L = report.figure_labels
+    zh = L.lang == "zh"
+    return L, zh, ("无数据" if zh else "no data")
+
+
+def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, metric: str = "coverage") -> None:
+    """Coverage at the last year per county (base scenario) and, for other scenarios, the change from it."""
+    tot = F.county_totals(counties, metric)
+    if tot.empty:
+        return
+    if not _known(tot["county_id"]):
+        report.add_note("Counties are not in the bundled division list: no maps." if report.lang != "zh"
+                        else "县代码不在内置行政区划表中：不绘制地图。")
+        return
+    L, zh, missing = _texts(report)
+    year = F._pick_year(counties, None)
+    scen = F._ordered(tot["scenario"])
+    b = base if base in scen else scen[0]
+    report.section("县级地图" if zh else "County maps", key="county-maps")
+    first = tot[tot["scenario"] == b].set_index(tot[tot["scenario"] == b]["county_id"].astype(str))["mean"]
+    provinces = sorted({c[:2] for c in first.index})
+    what = L(metric)
+    title = f"{L.scenario(b)} · {what} · {year}" if year is not None else f"{L.scenario(b)} · {what}"
+    fig = M.county_map(first, label=what, title=title, font=L.font, missing_label=missing)
+    report.add_figure("", fig, alt=title, name=f"map-{metric}")
+    if len(provinces) >= NATIONAL_FROM:
+        by_prov = _province_ratio(counties, tot, b, metric)
+        if by_prov is not None:
+            fig = M.province_map(by_prov, label=what, title=f"{L.scenario(b)} · {what}" + (" · 省" if zh else " · provinces"),
+                                 font=L.font, missing_label=missing)
+            report.add_figure("", fig, alt=what, name=f"map-provinces-{metric}")
+    for s in scen:
+        if s == b:
+            continue
+        other = tot[tot["scenario"] == s].set_index(tot[tot["scenario"] == s]["county_id"].astype(str))["mean"]
+        diff = (other - first).dropna()
+        lab = (f"{what}：与{L.scenario(b)}之差" if zh else f"{what}: change from {L.scenario(b)}")
+        fig = M.county_map(diff, label=lab, title=f"{L.scenario(s)} − {L.scenario(b)}", cmap="RdBu", center=0.0,
+                           font=L.font, missing_label=missing, provinces=provinces)
+        report.add_figure("", fig, alt=lab, name=f"map-change-{metric}-{s}")
+
+
+def _province_ratio(counties, tot, scenario, metric):
+    """Province values: ratios rebuilt from their summed parts (coverage = staff / demand), else means."""
+    parts = F.RATIO_PARTS.get(metric)
+    if parts:
+        num = F.county_totals(counties, parts[0])
+        den = F.county_totals(counties, parts[1])
+        num = num[num["scenario"] == scenario].groupby("province")["mean"].sum()
+        den = den[den["scenario"] == scenario].groupby("province")["mean"].sum()
+        return (num / den.replace(0, np.nan)).dropna()
+    t = tot[tot["scenario"] == scenario]
+    return t.groupby("province")["mean"].mean()
+
+
+def add_allocation_maps(report, allocation: pd.DataFrame) -> None:
+    """Money (yuan/year) and persons/posts (levers counted in persons or posts) allocated per county."""
+    if allocation is None or allocation.empty or "county_id" not in allocation.columns:
+        return
+    ids = allocation["county_id"].astype(str)
+    if not _known(ids):
+        return
+    L, zh, missing = _texts(report)
+    provinces = sorted({c[:2] for c in ids})
+    money = allocation.assign(county_id=ids).groupby("county_id")["cost_yuan"].sum()
+    lab = "分配资金（元/年）" if zh else "Allocated (yuan/year)"
+    fig = M.county_map(money.where(money > 0), label=lab, title=lab, cmap="YlOrRd", vmin=0, font=L.font,
+                       missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
+    report.add_figure("", fig, alt=lab, name="map-allocation-yuan")
+    persons = allocation[~allocation["lever"].isin(["township_subsidy", "hardship_topup"])]
+    if "quantity" in allocation.columns and not persons.empty:
+        q = persons.assign(county_id=persons["county_id"].astype(str)).groupby("county_id")["quantity"].sum()
+        lab = "岗位与名额（人）" if zh else "Posts and places (persons)"
+        fig = M.county_map(q.where(q > 0), label=lab, title=lab, cmap="PuBu", vmin=0, font=L.font,
+                           missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
+        report.add_figure("", fig, alt=lab, name="map-allocation-persons")

@@ -92,3 +92,17 @@ def test_compare_report_has_county_maps(tmp_path):
     assert {"map-coverage.png", "map-change-coverage-policy-2016.png"} <= figs
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "County maps" in html
+
+
+def test_optimize_report_names_the_counties(tmp_path):
+    out = tmp_path / "opt"
+    assert cli.main(["optimize", "policy-2016", "--province", "Ningxia", "--budget", "1e8", "--out", str(out),
+                     "--quiet"]) == 0
+    figs = {p.name for p in (out / "figures").iterdir()}
+    assert {"map-allocation-yuan.png", "map-allocation-persons.png"} <= figs
+    html = (out / "report.html").read_text(encoding="utf-8")
+    alloc = pd.read_csv(out / "allocation.csv", dtype={"county_id": str})
+    top = alloc.groupby("county_id")["cost_yuan"].sum().idxmax()
+    name = scenarios.divisions().set_index("code").loc[top, "name"]
+    assert f"<td class=\"\">{top}</td><td class=\"\">{name}</td>" in html
+    assert "counties receive money; largest first" in html

@@ -1,4 +1,5 @@
-"""Map blocks of the report: county choropleths of coverage, change against the base and allocation.
+"""Map blocks of the report: county choropleths of coverage, change against the base and allocation,
+each followed by a table of the counties with their names and prefectures.
 
 Called by :func:`grassroots.report.write.write_report` on the tables a command produced; each map is a
 figure of the report (embedded, and saved as ``figures/<name>.png`` in a result folder).  Maps are drawn
@@ -54,6 +55,7 @@ def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, met
             fig = M.province_map(by_prov, label=what, title=f"{L.scenario(b)} · {what}" + (" · 省" if zh else " · provinces"),
                                  font=L.font, missing_label=missing)
             report.add_figure("", fig, alt=what, name=f"map-provinces-{metric}")
+    table = {f"{L.scenario(b)}": first}
     for s in scen:
         if s == b:
             continue
@@ -63,6 +65,34 @@ def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, met
         fig = M.county_map(diff, label=lab, title=f"{L.scenario(s)} − {L.scenario(b)}", cmap="RdBu", center=0.0,
                            font=L.font, missing_label=missing, provinces=provinces)
         report.add_figure("", fig, alt=lab, name=f"map-change-{metric}-{s}")
+        if len(table) < 4:
+            table[f"{L.scenario(s)} − {L.scenario(b)}"] = diff
+    cap = (f"各县{what}（{year}年），按{L.scenario(b)}由低到高排列。" if zh
+           else f"{what} per county in {year}, lowest first under {L.scenario(b)}.")
+    _county_table(report, table, sort=f"{L.scenario(b)}", ascending=True,
+                  formats={k: metric for k in table}, caption=cap)
+
+
+def _names() -> pd.DataFrame:
+    import scenarios
+    d = scenarios.divisions()
+    return d.set_index("code")[["name", "prefecture_name"]]
+
+
+def _county_table(report, values: dict[str, pd.Series], sort: str, ascending: bool, formats: dict,
+                  caption: str) -> None:
+    """One row per county with its name and prefecture, sorted (at most 200 rows shown)."""
+    zh = report.lang == "zh"
+    df = pd.DataFrame(values)
+    df.index = df.index.astype(str)
+    names = _names().reindex(df.index)
+    df.insert(0, "prefecture_name", names["prefecture_name"].to_numpy())
+    df.insert(0, "name", names["name"].to_numpy())
+    df = df.sort_values(sort, ascending=ascending, kind="stable").rename_axis("county_id").reset_index()
+    headers = {"name": "名称" if zh else "Name", "prefecture_name": "地级" if zh else "Prefecture",
+               "county_id": "代码" if zh else "Code"}
+    headers.update({k: k for k in values})
+    report.add_table(None, df, formats=formats, headers=headers, caption=caption)
 
 
 def _province_ratio(counties, tot, scenario, metric):
@@ -93,9 +123,21 @@ def add_allocation_maps(report, allocation: pd.DataFrame) -> None:
                        missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
     report.add_figure("", fig, alt=lab, name="map-allocation-yuan")
     persons = allocation[~allocation["lever"].isin(["township_subsidy", "hardship_topup"])]
+    ykey = lab
+    table = {ykey: money}
     if "quantity" in allocation.columns and not persons.empty:
         q = persons.assign(county_id=persons["county_id"].astype(str)).groupby("county_id")["quantity"].sum()
         lab = "岗位与名额（人）" if zh else "Posts and places (persons)"
         fig = M.county_map(q.where(q > 0), label=lab, title=lab, cmap="PuBu", vmin=0, font=L.font,
                            missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
         report.add_figure("", fig, alt=lab, name="map-allocation-persons")
+        table[lab] = q
+    pkey = lab if len(table) > 1 else None
+    got = money[money > 0]
+    cap = (f"{len(got)} 个县获得资金，按金额由高到低排列。" if zh
+           else f"{len(got)} counties receive money; largest first.")
+    formats = {ykey: "cost_yuan"}
+    if pkey:
+        formats[pkey] = lambda x: "–" if pd.isna(x) else f"{x:,.0f}"
+    _county_table(report, {k: v.reindex(got.index) for k, v in table.items()}, sort=ykey, ascending=False,
+                  formats=formats, caption=cap)

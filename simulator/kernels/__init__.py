@@ -51,5 +51,6 @@ from __future__ import annotations
 from .careers import *  # noqa: F401,F403
 from .common import *  # noqa: F401,F403
 from .common import _F0, _F1, _F2, _GAMMA, _INV53  # noqa: F401
+from .moves import *  # noqa: F401,F403
 from .people import *  # noqa: F401,F403
 from .tables import *  # noqa: F401,F403

@@ -189,6 +189,12 @@ def make_moves(model, t: int, tab: np.ndarray) -> dict:
     model._bureaus("plan_transfers")
     offers = model._flat(inst.transfer_offers).astype(np.int64)
     tables = move_tables(p, ctx, offers, model.prov_order)
+    q = model.options.fixed_move_prob
+    if q is not None:   # test hook: constant township -> own county seat probability, every move accepted
+        town = np.repeat(ctx.unit_tier == TOWNSHIP, N_COMBO)
+        tables["p_seat"] = np.where(town, float(q), 0.0)
+        tables["p_other"] = np.zeros_like(tables["p_seat"])
+        offers = np.full(nu, len(s), dtype=np.int64)
     seed = model.seed
 
     def add(purpose):

@@ -33,6 +33,13 @@ Step order (one step = one calendar year; ``year = start_year + t``)
 2. stay or leave (``behaviour``): programme term ends, upward moves, logit
    exits by destination; the context (free posts, people waiting) excludes
    this year's retirees;
+2b. internal moves (``mobility``, with ``mobility.internal_moves``): the
+   county-seat bureaus offer part of their vacancies to transfers, staff
+   choose stay / own county seat / another county's seat (nested logit),
+   destinations take applicants by skill; the township posts emptied are
+   filled by the appointments and recruitment below (the vacancy chain).
+   Moves are not exits: per cell staff(t) = staff(t-1) + recruits - exits
+   + net_moves, and moves sum to zero over counties;
 3. title evaluation (``titles``);
 4. grade steps within bands, then appointment to free posts within caps
    (``posts``);
@@ -72,7 +79,8 @@ behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no cha
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
 upward moves), ``retirement=False`` and ``recruitment=False`` switch those
-processes off.  They exist for known-answer tests.
+processes off, ``fixed_move_prob`` replaces the move choice by a constant
+township -> county-seat probability with every move accepted.  They exist for known-answer tests.
 """
 
 from __future__ import annotations
@@ -100,12 +108,16 @@ class ModelOptions:
     fixed_exit_hazard: float | None = None  # test hook: constant exit hazard instead of behaviour
     retirement: bool = True                 # test hook
     recruitment: bool = True                # test hook
+    fixed_move_prob: float | None = None    # test hook: township staff move to their county seat with this yearly
+    #                                         probability (no other moves; every move accepted)
 
     def __post_init__(self):
         if self.bureau_mode not in ("auto", "agents", "batch"):
             raise ValueError(f"bureau_mode: {self.bureau_mode!r} (allowed: auto, agents, batch)")
         if self.fixed_exit_hazard is not None and not 0.0 <= self.fixed_exit_hazard <= 1.0:
             raise ValueError("fixed_exit_hazard: must be in [0, 1]")
+        if self.fixed_move_prob is not None and not 0.0 <= self.fixed_move_prob <= 1.0:
+            raise ValueError("fixed_move_prob: must be in [0, 1]")
 
 
 AGENT_LOOP_MAX_COUNTIES = 100  # above this, "auto" applies the bureau rules in batch (same results, less Python overhead)

@@ -34,7 +34,8 @@ where ``Y`` is the monthly income of a representative grade of the post
 level ``L`` (base + performance with the township tilt + hardship allowance
 + township subsidy by band of years served and remoteness: the §9 levers act
 on moves through ``Y_here``), ``P = prospect_score(W)`` with ``W`` = half
-the minimum years of the next title step (divided by ``1 + title_credit`` in a
+the minimum years of the next title step (assumption: the average person is
+half-way through them) (divided by ``1 + title_credit`` in a
 township: §15 counts township years toward promotion, and a move forfeits
 it) + the unit's expected wait for a free post (``behaviour``), and
 ``pi(c')`` = the destination's share of the transfer posts offered in the
@@ -80,7 +81,7 @@ DESTINATIONS = ("county_seat", "other_county", "prefecture_province", "city", "o
 DEST_SEAT, DEST_OTHER, DEST_UPWARD, DEST_CITY, DEST_OTHER_SECTOR = range(5)
 # exit reasons (behaviour.EXIT_CODES) that are flows to a place, and their destination codes
 EXIT_DESTINATIONS = {"upward": DEST_UPWARD, "city": DEST_CITY, "other_sector": DEST_OTHER_SECTOR}
-AGE_LO, AGE_HI = 35.0, 45.0          # age bands: <35, 35-44, >=45 (years)
+AGE_LO, AGE_HI = 35.0, 45.0          # age bands: <35, 35-44, >=45 (years; assumption, with mobility.age_coef)
 REF_GRADE = np.array([12, 9, 6])     # representative grade of each post level (middle of its band; assumption)
 N_COMBO = kernels.N_COMBO
 FLOW_COLUMNS = 5                     # flow rows: t, origin unit, destination code, destination county (-1), persons

@@ -186,3 +186,10 @@ def test_calibrated_move_rates_are_near_the_published_targets():
     rate = seat / start
     tol = pub["thc_to_higher_level_rate"]["tolerance"]
     np.testing.assert_allclose(rate, p.move_rate_target, atol=tol)
+
+
+def test_flows_identical_serial_and_parallel(table):
+    a = simulator.simulate("lever-mobility", years=2, replications=2, seed=9, table=table, workers=1)
+    b = simulator.simulate("lever-mobility", years=2, replications=2, seed=9, table=table, workers=2)
+    pd.testing.assert_frame_equal(a.flows, b.flows)
+    pd.testing.assert_frame_equal(a.summary, b.summary)

@@ -311,13 +311,14 @@ class TalentModel(mesa.Model):
         by_reason = by_reason.reshape(self.n_units, nr)
         for reason, k in behaviour.EXIT_CODES.items():
             self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
+        s.keep(~gone, n_stay)
+
+        # exits to places (flows)
         town = ctx.unit_tier == TOWNSHIP
         for reason in mobility.EXIT_DESTINATIONS:
             self._rec(f"exits_{reason}_township", t,
                       self._cells(by_reason[:, behaviour.EXIT_CODES[reason]] * town).astype(float))
         self.flow_rows.append(mobility.exit_flow_rows(t, by_reason, behaviour.EXIT_CODES))
-        s.keep(~gone, n_stay)
-
         # 2b. internal moves (simulator.mobility): township -> county seat -> other counties
         if p.internal_moves:
             self._moves(t, tab)
@@ -532,11 +533,11 @@ class TalentModel(mesa.Model):
         self._rec("senior_posts", t, cells(a[:, kernels.AGG_SENIOR_POST]))
         self._rec("obligated_staff", t, cells(flags[:, :, 1].sum(axis=1).astype(float)))
         self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
-        town_end = cells(staff_u * (self.ctx.unit_tier == TOWNSHIP))
-        self._rec("township_staff", t, town_end)
+        self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
+        self._rec("skill_sum", t, cells(skill_sum))
+        town_end = self.raw[RAW_INDEX["township_staff"], :, t].copy()    # township staff at the start of the year
         self._rec("township_staff_start", t, getattr(self, "_town_end", town_end))
         self._town_end = town_end
-        self._rec("skill_sum", t, cells(skill_sum))
         recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
         exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in
                     ("retirement", "city", "other_sector", "upward", "breach", "term_end"))

@@ -126,21 +126,21 @@ class Params:
     rural_service_rule: bool
     rural_service_fte_per_1000: np.ndarray   # [F]
     flexible_cost_per_fte: float
+    # mobility (simulator.mobility)
+    internal_moves: bool
+    move_intercept_seat: np.ndarray   # [F] logit
+    move_intercept_other: np.ndarray  # [F] logit
+    move_rate_target: np.ndarray      # [F] share/yr of township staff
+    cross_county_share_target: float
+    moving_cost_county: float          # yuan/month equivalent
+    moving_cost_cross: float           # yuan/month equivalent
+    barrier_reduction: float           # share of the cross-county cost removed (57号 §14)
+    min_service_township: float        # years served before a move out of a township
+    title_credit_township: float       # extra years toward titles per township year (57号 §15)
+    transfer_share: float              # share of county-seat vacancies offered to transfers
+    move_age_coef: float               # logit per age band
     # budget
     payer_shares: np.ndarray                 # [R, 3]
-    # mobility (simulator.mobility)
-    internal_moves: bool = False
-    move_intercept_seat: np.ndarray = None   # [F] logit
-    move_intercept_other: np.ndarray = None  # [F] logit
-    move_rate_target: np.ndarray = None      # [F] share/yr of township staff
-    cross_county_share_target: float = 0.0
-    moving_cost_county: float = 0.0          # yuan/month equivalent
-    moving_cost_cross: float = 0.0           # yuan/month equivalent
-    barrier_reduction: float = 0.0           # share of the cross-county cost removed (57号 §14)
-    min_service_township: float = 0.0        # years served before a move out of a township
-    title_credit_township: float = 0.0       # extra years toward titles per township year (57号 §15)
-    transfer_share: float = 0.0              # share of county-seat vacancies offered to transfers
-    move_age_coef: float = 0.0               # logit per age band
 
     def replace(self, **changes) -> "Params":
         """A copy with some values changed (used by calibration)."""

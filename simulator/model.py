@@ -91,12 +91,14 @@ import mesa
 import numpy as np
 from scipy import special
 
-from . import behaviour, flexible, kernels, mobility, pay, posts, programmes, recruitment, rng, titles, training
-from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment, plan_transfers
+from . import behaviour, flexible, kernels, pay, posts, programmes, recruitment, rng, titles, training
+from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment
 from .metrics import COST_LEVERS, RAW, RAW_INDEX
 from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
 from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authorized_posts, demand_at,
                          geography_from_table, initial_staff)
+from . import mobility                 # internal moves (step 2b)
+from .bureau import plan_transfers     # the bureaus' transfer offers (step 2b)
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,6 @@ from ..studies import sizing
 from . import options as opts
 
 
-STATIC_FLOWS_NOTE = ("the static allocation ignores internal flows (moves between townships, county seats and "
-                     "other counties, simulator.mobility): each county x field is treated as closed; `grassroots plan` "
-                     "sees them through its simulated effect estimates")
-
-
 def _check(args, command: str) -> None:
     from optimizer import OptimizerInputError
     problems = opts.check_optimizer(args, command)
@@ -68,15 +63,13 @@ def optimize(args) -> int:
     alloc = opts.allocator(args, sc)
     opts.say(args, f"optimize: {inputs.n_pairs} county x field pairs, {inputs.n_columns} lever columns, "
                    f"objective {alloc.objective}, solver {alloc.solver}{', integer' if alloc.integer else ''}")
-    opts.say(args, f"optimize: {STATIC_FLOWS_NOTE}")
     res = alloc.solve(inputs)
     s = res.solution
     with opts.result_folder("optimize", opts.scenario_label(args, sc), args) as rf:
         _write_result(rf, res, getattr(args, "write_lp", False))
         opts.optimizer_manifest(rf, args, sc, inputs, {"objective": alloc.objective, "solver": alloc.solver,
                                                        "integer": alloc.integer,
-                                                       "status": s["status"],
-                                                       "internal_flows": STATIC_FLOWS_NOTE})
+                                                       "status": s["status"]})
         _report(rf, args, sc, solution=s, allocation=res.allocation)
     t = s["totals"]
     bp = s["shadow_prices"].get("budget")

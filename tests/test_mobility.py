@@ -193,3 +193,18 @@ def test_flows_identical_serial_and_parallel(table):
     b = simulator.simulate("lever-mobility", years=2, replications=2, seed=9, table=table, workers=2)
     pd.testing.assert_frame_equal(a.flows, b.flows)
     pd.testing.assert_frame_equal(a.summary, b.summary)
+
+
+def test_run_writes_flows_and_the_report_shows_them(tmp_path, capsys):
+    from grassroots import cli
+    out = tmp_path / "run"
+    assert cli.main(["run", "baseline", "--province", "64", "--years", "2", "--replications", "2",
+                     "--out", str(out), "--quiet"]) == 0
+    flows = pd.read_csv(out / "flows.csv.gz", dtype={"origin_county": str, "destination_county": str, "province": str})
+    assert list(flows.columns) == simulator.FLOW_COLUMNS
+    summary = pd.read_csv(out / "summary.csv")
+    s = summary[(summary["metric"] == "moves_township_to_seat") & (summary["year"] == 2018)]["mean"].iloc[0]
+    got = flows[(flows["destination"] == "county_seat") & (flows["year"] == 2018)]["persons"].sum()
+    assert got == pytest.approx(s, rel=1e-9)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Talent flows" in html and (out / "figures" / "flows.png").exists()

@@ -16,7 +16,8 @@ exit rates of year 1 (decided before them), so the exit intercepts need no
 re-calibration.  Run from the repository root; prints the intercepts to paste
 into ``scenarios/library/baseline.toml`` and the achieved rates::
 
-    python -m simulator.calibrate_moves
+    python -m simulator.calibrate_moves            # calibrate and print
+    python -m simulator.calibrate_moves --check    # the current intercepts' rates against the targets
 """
 
 from __future__ import annotations
@@ -72,9 +73,18 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--provinces", nargs="*", default=list(PROVINCES))
     ap.add_argument("--rounds", type=int, default=MAX_ROUNDS)
+    ap.add_argument("--check", action="store_true", help="only report the current intercepts' year-1 rates")
     args = ap.parse_args(argv)
     p = compile_params(scenarios.load("baseline"))
     table = scenarios.county_table(provinces=args.provinces)
+    if args.check:
+        obs = observed(p, table)
+        total = obs["seat"] + obs["other"]
+        print(f"year-1 township -> county-seat move rate, provinces {'+'.join(args.provinces)}, {REPLICATIONS} replications:")
+        for f, got, want, sh in zip(FIELDS, total, p.move_rate_target, obs["other"] / total):
+            print(f"  {f:12s} {got:.4f} /yr (target {want:.4f}); cross-county share {sh:.3f} "
+                  f"(target {p.cross_county_share_target:.3f})")
+        return 0
     a_s, a_o, _ = calibrate(p, table, args.rounds)
     obs = observed(p.replace(move_intercept_seat=a_s, move_intercept_other=a_o), table)   # with the printed values
     print("[mobility.move_intercept_seat]")

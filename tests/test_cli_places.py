@@ -39,6 +39,7 @@ def test_one_county_runs_alone(tmp_path):
                      "--out", str(out), "--quiet"]) == 0
     c = _counties(out)
     assert set(c["county_id"]) == {"620102"}
+    assert {"map-coverage.png", "map-net-flow.png"} <= {p.name for p in (out / "figures").iterdir()}
     man = json.loads((out / "manifest.json").read_text())
     assert man["provinces"] == ["62"]
 

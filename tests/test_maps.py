@@ -87,3 +87,27 @@ def test_province_map_has_31_provinces_and_taiwan_in_grey():
     assert len(coll.get_paths()) == 31
     context = [c for c in ax.collections if c.get_gid() == "context"]
     assert len(context) == 1 and len(context[0].get_paths()) == 1
+
+
+def test_net_flows_closed_form():
+    """Arrivals from other counties minus departures out of the county; moves to the own seat do not count."""
+    from grassroots.report.map_blocks import net_flows
+    f = pd.DataFrame([
+        ("s", 2017, "health", "township", "620102", "62", "county_seat", "620102", 5.0),    # inside: ignored
+        ("s", 2017, "health", "township", "620102", "62", "other_county", "620103", 2.0),   # 102 -> 103
+        ("s", 2017, "health", "county", "620103", "62", "city", None, 1.0),                 # 103 leaves
+        ("s", 2018, "education", "county", "620103", "62", "other_county", "620102", 0.5),  # 103 -> 102
+        ("t", 2018, "education", "county", "620103", "62", "other_county", "620102", 9.0),  # other scenario
+    ], columns=["scenario", "year", "field", "origin_tier", "origin_county", "province", "destination",
+                "destination_county", "persons"])
+    net = net_flows(f, "s")
+    assert net.to_dict() == {"620102": -2.0 + 0.5, "620103": 2.0 - 1.0 - 0.5}
+    assert net.sum() == pytest.approx(-1.0)  # only the exit to a city leaves the two counties
+
+
+def test_few_counties_are_drawn_alone():
+    values = pd.Series([1.0, 2.0], index=["620102", "620103"])
+    _, coll = _units(maps.county_map(values, label="x"))
+    assert len(coll.get_paths()) == 2
+    _, coll = _units(maps.county_map(values, label="x", provinces=["62"]))
+    assert len(coll.get_paths()) == 87

@@ -92,7 +92,7 @@ def run(args) -> int:
             "year_convention": "start_year is the initial state; start_year + t is the end of simulated year t",
             "common_random_numbers": "replication r of any scenario run with this seed uses replication_seeds[r]",
         })
-        write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc],
+        write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc], flows=res.flows,
                             lang=getattr(args, "lang", "en"), start_year=res.years[0])
     simulator.replicate.ReplicationCache(cache_dir, {}).remove()
     print(rf.final_path)

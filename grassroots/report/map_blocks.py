@@ -62,8 +62,8 @@ def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, met
         other = tot[tot["scenario"] == s].set_index(tot[tot["scenario"] == s]["county_id"].astype(str))["mean"]
         diff = (other - first).dropna()
         lab = (f"{what}：与{L.scenario(b)}之差" if zh else f"{what}: change from {L.scenario(b)}")
-        fig = M.county_map(diff, label=lab, title=f"{L.scenario(s)} − {L.scenario(b)}", cmap="RdBu", center=0.0,
-                           font=L.font, missing_label=missing, provinces=provinces)
+        fig = M.county_map(diff.reindex(first.index), label=lab, title=f"{L.scenario(s)} − {L.scenario(b)}",
+                           cmap="RdBu", center=0.0, font=L.font, missing_label=missing)
         report.add_figure("", fig, alt=lab, name=f"map-change-{metric}-{s}")
         if len(table) < 4:
             table[f"{L.scenario(s)} − {L.scenario(b)}"] = diff
@@ -141,3 +141,34 @@ def add_allocation_maps(report, allocation: pd.DataFrame) -> None:
         formats[pkey] = lambda x: "–" if pd.isna(x) else f"{x:,.0f}"
     _county_table(report, {k: v.reindex(got.index) for k, v in table.items()}, sort=ykey, ascending=False,
                   formats=formats, caption=cap)
+
+
+def net_flows(flows: pd.DataFrame, scenario: str | None = None) -> pd.Series:
+    """Net talent flow per county over all years and fields (persons): arrivals from other counties minus
+    departures to other counties, to prefecture/province posts, to cities and to other sectors.  Moves
+    between a county's townships and its own seat stay inside the county and do not count."""
+    f = flows if scenario is None else flows[flows["scenario"] == scenario]
+    f = f.assign(origin_county=f["origin_county"].astype(str))
+    out_rows = f[f["destination"] != "county_seat"]
+    leaving = out_rows.groupby("origin_county")["persons"].sum()
+    arriving = f[f["destination"] == "other_county"].assign(
+        destination_county=lambda d: d["destination_county"].astype(str)).groupby("destination_county")["persons"].sum()
+    counties = leaving.index.union(arriving.index)
+    return arriving.reindex(counties, fill_value=0.0) - leaving.reindex(counties, fill_value=0.0)
+
+
+def add_flow_map(report, flows: pd.DataFrame) -> None:
+    """Map of the net talent flow per county (persons over the whole run, mean over replications)."""
+    if flows is None or flows.empty or not _known(flows["origin_county"].astype(str)):
+        return
+    L, zh, missing = _texts(report)
+    scen = list(pd.unique(flows["scenario"]))
+    net = net_flows(flows, scen[0])
+    years = sorted(pd.unique(flows["year"]))
+    lab = "人才净流入（人）" if zh else "Net talent flow (persons)"
+    title = (f"{L.scenario(scen[0])} · {lab} · {years[0]}–{years[-1]}" if years else lab)
+    fig = M.county_map(net, label=lab, title=title, cmap="PuOr", center=0.0, font=L.font, missing_label=missing)
+    cap = ("流入 = 从外县调入；流出 = 调往外县、地市/省级岗位、城市和其他行业；县内乡镇到县城的流动不计。" if zh else
+           "In: moves from other counties; out: moves to other counties and exits to prefecture/province posts, "
+           "cities and other sectors; moves from a county's townships to its own seat stay inside the county.")
+    report.add_figure("", fig, caption=cap, alt=lab, name="map-net-flow")

@@ -178,7 +178,9 @@ def county_map(values: pd.Series, *, label: str, title: str | None = None,
                provinces: Iterable[str] | None = None, cmap="viridis", vmin=None, vmax=None,
                center: float | None = None, font: str | None = None, missing_label: str = "no data",
                width: float = 7.5) -> Figure:
-    """Counties of ``provinces`` (default: the provinces of ``values.index``) coloured by ``values``.
+    """Counties of ``provinces`` coloured by ``values``.  Without ``provinces``: every county of the
+    provinces of ``values.index``, or only the counties of ``values.index`` (with their prefectures'
+    borders) when they are fewer than half of those.
 
     ``values``: per-county numbers indexed by 6-digit ``county_id``; ``label``: colour-bar title
     with the unit; ``center``: draw a diverging map around this value (``cmap`` "RdBu" suits it);
@@ -190,6 +192,11 @@ def county_map(values: pd.Series, *, label: str, title: str | None = None,
     counties = {c: r for c, r in geo.outlines("county").items() if c[:2] in provs}
     prefectures = {c: r for c, r in geo.outlines("prefecture").items() if c[:2] in provs}
     outline = geo.outlines("province", provs)
+    if provinces is None and len(values.index) < 0.5 * len(counties):
+        # a few counties (a city, a county planner's case): draw them alone, with their prefectures' borders
+        counties = {c: r for c, r in counties.items() if c in set(values.index)}
+        prefectures = {c: r for c, r in prefectures.items() if c in {k[:4] for k in counties}}
+        outline = {}
     national = len(provs) > 8
     context = {c: r for c, r in geo.outlines("province").items() if c not in provs} if len(provs) == 31 else None
     with _font(font):

@@ -30,6 +30,7 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
                  solution: Mapping | None = None, allocation: pd.DataFrame | None = None,
                  frontier: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
                  probability: pd.DataFrame | None = None, probability_target: float | None = None,
+                 flows: pd.DataFrame | None = None,
                  sized_budget: float | None = None, lang: str = "en", names: Mapping[str, str] | None = None,
                  title: str | None = None, base: str | None = None, start_year: int | None = None,
                  strict: bool = False, save_figures: bool = True, overwrite: bool = False) -> str:
@@ -81,6 +82,8 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         block("trajectories", lambda: r.add_trajectories(summary))
     if has_flows(summary):
         block("flows", lambda: add_flows(r, summary, comparison))
+    if flows is not None:
+        block("flows", lambda: MB.add_flow_map(r, flows))
     if counties is not None:
         block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
         block("county_maps", lambda: MB.add_county_maps(r, counties, base=base))

@@ -13,12 +13,12 @@ import :mod:`scenarios`; knows nothing of the simulator or the application.
 from .allocator import (ALLOCATION_COLUMNS, FRONTIER_COLUMNS, AllocationResult, Allocator, frontier,
                         parse_budgets, size_budget)
 from .errors import InfeasibleError, OptimizerInputError, SolverError, UnboundedError
-from .inputs import AllocationInputs, Groups, from_scenario
+from .inputs import AllocationInputs, Groups, StatusQuo, from_scenario
 from .model import OBJECTIVES, ModelArrays, build_arrays, to_linprog, to_pulp
 from .solve import SOLVERS, Session
 
 __all__ = [
-    "Allocator", "AllocationResult", "AllocationInputs", "Groups", "from_scenario", "size_budget", "frontier",
+    "Allocator", "AllocationResult", "AllocationInputs", "Groups", "StatusQuo", "from_scenario", "size_budget", "frontier",
     "parse_budgets", "build_arrays", "to_pulp", "to_linprog", "ModelArrays", "Session",
     "OptimizerInputError", "InfeasibleError", "SolverError", "UnboundedError",
     "OBJECTIVES", "SOLVERS", "ALLOCATION_COLUMNS", "FRONTIER_COLUMNS",

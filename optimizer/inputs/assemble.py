@@ -215,7 +215,7 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None, budget
     coverage_target = None
     if targets or len(fields) < len(FIELDS):
         coverage_target = np.array([float(targets.get(f, np.nan)) if targets else np.nan for f in pair_field])
-        coverage_target[~in_scope] = np.nan
+        coverage_target[~in_scope] = -1.0       # no target (NaN: the allocator's target)
     if len(fields) < len(FIELDS):
         weight = np.where(in_scope, weight, 0.0)
         home = np.concatenate(cb.parts["home"])

@@ -114,8 +114,9 @@ class AllocationInputs:
       whose bounds hold for the cumulative amount, rather than a yearly flow;
     * ``demand_by_year``/``baseline_by_year`` (K x H): demand and status-quo staff at the
       end of each year (the simulated status quo when injected);
-    * ``coverage_target`` (K): per-pair coverage target of the cost objective (NaN = no
-      target: a field outside ``--field``, a year other than the target year);
+    * ``coverage_target`` (K): per-pair coverage target of the cost objective (NaN = the
+      allocator's target; <= 0 = no target: a field outside ``--field``, a year other than
+      the target year);
     * set by the expansion: ``pair_year``/``col_year`` (year of a pair, start year of a
       column), ``col_cost_by_year`` (M x Y yuan in each budget year), ``budget_by_year`` (Y),
       ``payer_budget_by_year`` (Y x 3).

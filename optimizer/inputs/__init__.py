@@ -8,7 +8,7 @@
 * :mod:`.assemble` -- :func:`from_scenario`, which puts them together (accounting convention there).
 """
 
-from .assemble import ASSUMPTIONS, PAYER_HEADROOM, check_options, from_scenario
+from .assemble import ASSUMPTIONS, PAYER_HEADROOM, check_options, from_scenario, select_table
 from .columns import lever_unit, priority_weight
 from .containers import FIELDS, PAYERS, SENSES, AllocationInputs, Groups
 from .posts import SPECIAL_POST_COUNTY_MULTIPLE
@@ -18,7 +18,7 @@ from .response import (demand_path, demand_trend, exits_after, exits_avoided, fi
 from .status_quo import Context, StatusQuo
 from .subsidies import SUBSIDY_BREAKS
 
-__all__ = ["AllocationInputs", "Groups", "StatusQuo", "Context", "from_scenario", "check_options", "exits_avoided",
+__all__ = ["AllocationInputs", "Groups", "StatusQuo", "Context", "from_scenario", "check_options", "select_table", "exits_avoided",
            "exits_after", "persistence", "persistence_profile", "programme_place", "programme_place_profile",
            "filled_share", "filled_share_profile", "retirement_share", "priority_weight", "lever_unit", "demand_trend",
            "demand_path", "FIELDS", "PAYERS", "SENSES", "ASSUMPTIONS", "SUBSIDY_BREAKS", "PAYER_HEADROOM",

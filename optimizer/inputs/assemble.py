@@ -79,7 +79,9 @@ ASSUMPTIONS = {
 }
 
 
-def _select_table(sc, table, provinces):
+def select_table(sc, table=None, provinces=None):
+    """The county table a plan covers: ``table`` or the bundled one of ``provinces`` (else the scenario's), filtered
+    by ``region.counties``."""
     import scenarios
     if table is None:
         provs = list(provinces) if provinces else (list(sc.region.provinces) or None)
@@ -135,7 +137,7 @@ def from_scenario(sc, table=None, provinces: Sequence[str] | None = None, budget
     problems = check_options(years, fields, targets, payer_budget, budget_yuan)
     if problems:
         raise OptimizerInputError(problems)
-    table = _select_table(sc, table, provinces)
+    table = select_table(sc, table, provinces)
     H = int(sc.horizon.years if years is None else years)
     cx = Context(sc, table, H, status_quo, at_target=status_quo is not None)
     K, flat = cx.K, cx.flat
@@ -263,4 +265,4 @@ def _scale_effects(cols: dict, factor: pd.DataFrame, cx: Context) -> dict:
     return out
 
 
-__all__ = ["from_scenario", "check_options", "ASSUMPTIONS", "PAYER_HEADROOM"]
+__all__ = ["from_scenario", "check_options", "select_table", "ASSUMPTIONS", "PAYER_HEADROOM"]

@@ -80,9 +80,8 @@ def _check_answer(args, sc, table, res, plan, command: str) -> None:
     val, warnings = world.check_allocation(sc, table, res, plan["years"], args.replications, args.seed,
                                            opts.workers(args), fields=plan["fields"])
     s["validation"] = val
-    if warnings:
-        opts.say(args, "; ".join(w.split("; `grassroots plan`")[0] for w in warnings)
-                 + "; `grassroots plan` re-estimates the lever effects by simulation")
+    for w in warnings:          # one line
+        opts.say(args, w)
 
 
 def _plan_manifest(args, plan) -> dict:

@@ -244,10 +244,11 @@ def check_allocation(sc, table: pd.DataFrame, result, years: int, replications: 
         diff = sim[f]["coverage"] - pred[f]["coverage"]
         out[f] = {"predicted": pred[f], "simulated": sim[f], "difference": diff}
         if abs(diff) > tolerance:
-            warnings.append(f"check: {f} coverage in year {years} predicted {pred[f]['coverage']:.3f}, simulated "
-                            f"{sim[f]['coverage']:.3f} (differs by {diff:+.3f} > {tolerance:g}); "
-                            f"`grassroots plan` re-estimates the lever effects by simulation")
+            warnings.append(f"{f} {pred[f]['coverage']:.3f} predicted vs {sim[f]['coverage']:.3f} simulated")
     out["within_tolerance"] = not warnings
+    if warnings:
+        warnings = [f"check: coverage in year {years} differs by more than {tolerance:g} from the prediction: "
+                    + ", ".join(warnings) + "; `grassroots plan` re-estimates the lever effects by simulation"]
     return out, warnings
 
 

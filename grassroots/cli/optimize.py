@@ -56,8 +56,9 @@ def _prepare(args, command: str):
     if plan["static"]:
         opts.say(args, f"{command}: status quo: {world.STATIC_NOTE}")
     else:
-        opts.say(args, f"{command}: status quo: simulating {sc.name} without an allocation, {args.replications} "
-                       f"replication(s), {plan['years']} years, seed {args.seed} (cached)")
+        opts.say(args, f"{command}: status quo: {sc.name} simulated without an allocation, {args.replications} "
+                       f"replication(s), {plan['years']} years, seed {args.seed}, with lever effects by simulation "
+                       f"(run once, then read from the cache)")
     inputs, run = world.planned_inputs(
         sc, table, years=plan["years"], fields=plan["fields"], targets=plan["targets"], budget_path=plan["budget_path"],
         payer_budget=plan["payer_budget"], objective_year=plan["objective_year"], static=plan["static"],
@@ -169,7 +170,10 @@ def size_budget(args) -> int:
                                                        "smallest_budget_yuan": s["budget_yuan"], "status": s["status"],
                                                        **_plan_manifest(args, plan)})
         _report(rf, args, sc, solution=s, allocation=res.allocation)
-    opts.say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year"
+    o = res.outcomes
+    o = o[(o["year"] == o["year"].max()) & o["field"].isin(s["totals"]["fields"]) & (o["demand"] > 0)]
+    opts.say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year; lowest county "
+                   f"coverage {o['coverage_before'].min():.3f} before, {o['coverage_after'].min():.3f} after"
                    + _validation_line(s))
     print(rf.final_path)
     return 0

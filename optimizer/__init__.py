@@ -8,6 +8,7 @@ import :mod:`scenarios`; knows nothing of the simulator or the application.
 * :mod:`optimizer.model` -- the model as arrays and the named PuLP model built from them;
 * :mod:`optimizer.solve` -- solver back ends, status checks, infeasibility diagnosis;
 * :mod:`optimizer.years` -- the year-indexed model (budget path, decisions per year);
+* :mod:`optimizer.tables` -- result tables (allocation, outcomes, totals);
 * :mod:`optimizer.allocator` -- :class:`Allocator` (``solve``), :func:`size_budget`, :func:`frontier`.
 """
 

@@ -6,7 +6,6 @@ allocation against the run without it (common random numbers), year by year.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

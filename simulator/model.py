@@ -246,7 +246,7 @@ class TalentModel(mesa.Model):
         return a
 
     def _apply_allocation_posts(self, t: int) -> None:
-        """The allocation's extra caps and directed posts (after each cap plan) and, in year 1, special posts (township units)."""
+        """The allocation's caps, directed, special and purchased posts of year t (township units; simulator.allocation.apply_posts)."""
         apply_allocation_posts(self.alloc, self.inst, t, t == 1 or self._demand_varies, TOWNSHIP)
 
     # ------------------------------------------------------------------ the year

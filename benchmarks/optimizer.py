@@ -16,6 +16,13 @@ machine and its load; ratios against the peers are the comparable figures.  CPU 
 process are reported beside wall seconds (the CBC peer runs in a child process: wall only).
 
 Run:  python benchmarks/optimizer.py [--scenario policy-2016] [--budget 1e10] [--skip-peers] [--json out.json]
+
+``--world`` measures instead the optimizer in the simulator's world (issue 13): the simulated status
+quo of one province (10 replications, 10 years, 2 workers) against the target of 15 s, and the lever
+effects by simulation beside it; then the national LP against the simulated status quo read from the
+cache, against the peer *the same LP against the static status quo* (target: within 2x).
+
+Run:  python benchmarks/optimizer.py --world [--province 62] [--national-replications 1]
 """
 
 from __future__ import annotations
@@ -37,12 +44,18 @@ from optimizer.solve import Session  # noqa: E402
 
 
 class Clock:
+    """Wall and CPU seconds; ``cpu_all`` includes worker processes (``os.times`` of the children)."""
+
     def __enter__(self):
-        self.w, self.c = time.perf_counter(), time.process_time()
+        import os
+        self.w, self.c, self.t = time.perf_counter(), time.process_time(), os.times()
         return self
 
     def __exit__(self, *exc):
+        import os
+        t = os.times()
         self.wall, self.cpu = time.perf_counter() - self.w, time.process_time() - self.c
+        self.cpu_all = sum(getattr(t, k) - getattr(self.t, k) for k in ("user", "system", "children_user", "children_system"))
 
 
 def operator_style_pulp(arrays):
@@ -75,7 +88,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--skip-peers", action="store_true", help="skip the operator-style build and stock PuLP HiGHS peers")
     ap.add_argument("--cbc-time-limit", type=float, default=300.0)
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--world", action="store_true", help="measure the simulated status quo and the cached national LP")
+    ap.add_argument("--province", default="62", help="province of the status-quo timing (--world)")
+    ap.add_argument("--skip-national", action="store_true", help="--world: the province only")
+    ap.add_argument("--national-replications", type=int, default=1,
+                    help="replications of the national status quo that is cached (--world; the LP does not depend on it)")
     args = ap.parse_args(argv)
+    if args.world:
+        return world(args)
     out: dict = {"scenario": args.scenario}
     sc = scenarios.load(args.scenario)
 
@@ -170,6 +190,67 @@ def main(argv=None) -> dict:
                        "points": table[["budget_yuan", "coverage", "weighted_shortfall", "marginal_value_per_yuan"]].to_dict(orient="records")}
     print(f"frontier ({args.points} points): {t.wall:.2f} s (build {timings['build_seconds']:.2f} s, "
           f"solves {timings['solve_seconds']:.2f} s)", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=float))
+    return out
+
+
+def world(args) -> dict:
+    """The ``--world`` measurements (see the module docstring)."""
+    import tempfile
+
+    from grassroots.studies import world as W
+    sc = scenarios.load(args.scenario)
+    out: dict = {"scenario": args.scenario}
+    cache = Path(tempfile.mkdtemp(prefix="gtp-world-"))
+    table = optimizer.inputs.select_table(sc, None, [args.province])
+    W.simulated_status_quo(sc, table.head(2), 1, 1, 1)        # compile the kernels outside the timing
+    with Clock() as t1:
+        W.simulated_status_quo(sc, table, 10, 10, 20160701, workers=1)
+    out["status_quo_province_serial"] = {"wall": t1.wall, "cpu": t1.cpu}
+    print(f"status quo, province {args.province}, 10 replications x 10 years, 1 process: {t1.wall:.1f} s wall, "
+          f"{t1.cpu:.1f} s CPU", flush=True)
+    with Clock() as t:
+        run = W.simulated_status_quo(sc, table, 10, 10, 20160701, workers=2, cache_dir=cache)
+    import os
+    out["status_quo_province"] = {"province": args.province, "counties": len(table), "replications": 10, "years": 10,
+                                  "workers": 2, "wall": t.wall, "cpu_all": t.cpu_all, "target_wall": 15.0,
+                                  "load_average": os.getloadavg()}
+    print(f"status quo, province {args.province} ({len(table)} counties), 10 replications x 10 years, 2 workers: "
+          f"{t.wall:.1f} s wall (target < 15 s; load average "
+          f"{os.getloadavg()[0]:.1f})", flush=True)
+    with Clock() as t:
+        W.simulated_effects(sc, table, run, 10, 10, 20160701, workers=2, cache_dir=cache)
+    out["effects_province"] = {"wall": t.wall, "cpu_all": t.cpu_all}
+    print(f"lever effects by simulation, same province, 2 workers: {t.wall:.1f} s wall (4 perturbed runs; "
+          f"cached like the status quo)", flush=True)
+    with Clock() as t:
+        W.simulated_status_quo(sc, table, 10, 10, 20160701, workers=2, cache_dir=cache)
+    out["status_quo_province_cached"] = {"wall": t.wall}
+    print(f"status quo read from the cache: {t.wall:.2f} s", flush=True)
+
+    if args.skip_national:
+        return out
+    nat = optimizer.inputs.select_table(sc, None, None)
+    R = args.national_replications
+    with Clock() as t:
+        W.planned_inputs(sc, nat, years=10, replications=R, seed=20160701, workers=2, cache_dir=cache,
+                         budget_yuan=args.budget)
+    out["status_quo_national_first"] = {"wall": t.wall, "replications": R}
+    print(f"national status quo and effects, {R} replication(s), first run (not a target): {t.wall:.1f} s", flush=True)
+    with Clock() as t_static:
+        inp = optimizer.from_scenario(sc, table=nat, budget_yuan=args.budget, years=10)
+        rs = optimizer.Allocator("shortfall").solve(inp)
+    with Clock() as t_sim:
+        inp2, _ = W.planned_inputs(sc, nat, years=10, replications=R, seed=20160701, workers=2, cache_dir=cache,
+                                   budget_yuan=args.budget)
+        rw = optimizer.Allocator("shortfall").solve(inp2)
+    out["national_lp"] = {"static_wall": t_static.wall, "simulated_cached_wall": t_sim.wall,
+                          "ratio": t_sim.wall / t_static.wall, "target_ratio": 2.0,
+                          "static_solve": rs.solution["solve_seconds"], "simulated_solve": rw.solution["solve_seconds"]}
+    print(f"national LP: static status quo {t_static.wall:.1f} s (solve {rs.solution['solve_seconds']:.1f} s); simulated "
+          f"status quo from the cache {t_sim.wall:.1f} s (solve {rw.solution['solve_seconds']:.1f} s) = "
+          f"{t_sim.wall / t_static.wall:.2f} x (target <= 2 x)", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2, default=float))
     return out

@@ -35,19 +35,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import OptimizerInputError
+from .errors import InfeasibleError, OptimizerInputError
 from .inputs import PAYERS, AllocationInputs, lever_unit
 from .model import FAMILY_UNITS, MONEY_FAMILIES, MONEY_UNIT, OBJECTIVES, ModelArrays, build_arrays, weighted_shortfall_objective
 from .solve import SOLVERS, RawSolution, Session, check
+from .tables import (ALLOCATION_COLUMNS, ALLOCATION_YEAR_COLUMNS, allocation_table, clean_levers, outcomes_table,
+                     summary_by_province_lever, totals)
 
-ALLOCATION_COLUMNS = ["county_id", "province", "field", "lever", "quantity", "cost_yuan"]
-PER_PERSON_LEVERS = ("township_subsidy", "hardship_topup")
 #: families whose duals are reported (besides budget and payer budgets)
 DUAL_FAMILIES = ("senior_cap", "intermediate_cap", "directed_total", "supply", "programme_quota",
                  "special_post_quota", "county_bound", "coverage_target")
@@ -179,10 +179,15 @@ class Allocator:
             sess.write_lp(self.lp_path)
         info: dict[str, Any] = {}
         stage1 = None
-        if self.objective == "equity":
-            raw, stage1 = self._solve_equity(sess, inputs, info)
-        else:
-            raw = check(sess.run(), sess, self.objective)
+        try:
+            if self.objective == "equity":
+                raw, stage1 = self._solve_equity(sess, inputs, info)
+            else:
+                raw = check(sess.run(), sess, self.objective)
+        except InfeasibleError as err:
+            if inputs.payer_budget_fixed and inputs.payer_budget_yuan is not None:
+                self._diagnose_payers(inputs, err)
+            raise
         shadow_df, shadow = (self._shadow_prices(sess, raw, inputs, stage1) if self.marginals
                              else (pd.DataFrame(columns=_SHADOW_COLUMNS), {"budget": None}))
         return _result(inputs, sess, raw, self, t_arrays, shadow_df, shadow, info)
@@ -231,14 +236,47 @@ class Allocator:
         info["equity_integer_cap"] = "soft: priced at 1000 x the largest weight per person above z*"
         return check(sess.run(), sess, "equity, stage 2"), raw1
 
+    def _diagnose_payers(self, inputs: AllocationInputs, err: InfeasibleError) -> None:
+        """Name the payers whose explicit limits make the instance infeasible (raises), else return.
+
+        Solves the instance without payer limits; if that is feasible, then for each limited payer
+        the least it must spend (yuan/year; mean over the budget years) with the other payers
+        unlimited: every payer whose least spending exceeds its limit is named.
+        """
+        free = replace(inputs, payer_budget_yuan=np.full(3, math.inf), payer_budget_by_year=None)
+        arrays, _ = self.build(free)
+        sess = self._session(arrays)
+        first = sess.run()
+        if first.kind not in ("optimal", "feasible"):
+            return
+        C = (np.asarray(inputs.col_cost, float) if inputs.col_cost_by_year is None
+             else np.asarray(inputs.col_cost_by_year, float).mean(axis=1))
+        limits = np.asarray(inputs.payer_budget_yuan, float)
+        rows, need = [], {}
+        for q, p in enumerate(PAYERS):
+            if not np.isfinite(limits[q]):
+                continue
+            c = np.zeros(len(arrays.c))
+            c[:arrays.n_lever] = C * inputs.col_payer[:, q] / MONEY_UNIT
+            sess.set_objective(c, 0.0)
+            r = sess.run()
+            if r.kind not in ("optimal", "feasible") or r.x is None:
+                continue
+            least = float(c @ r.x) * MONEY_UNIT
+            need[p] = least
+            if least > limits[q] * (1 + 1e-6) + 1e-6:
+                rows.append(f"payer_budget_{p}: needs at least {least:,.0f} yuan/year (limit {limits[q]:,.0f})")
+        if rows:
+            fam = {"payer_budget": {"rows": len(rows), "slack": sum(need[r.split(':')[0][13:]] - limits[PAYERS.index(r.split(':')[0][13:])]
+                                                                      for r in rows),
+                                    "unit": "yuan/year", "examples": rows}}
+            raise InfeasibleError(fam, objective=self.objective) from err
+
     # ------------------------------------------------------------------ marginal values
     def _budget_rows(self, a: ModelArrays, inputs: AllocationInputs, budget: float):
-        """Rows and new upper bounds when the fund becomes ``budget`` (payer limits scale along)."""
-        rows, his = [a.budget_row], [budget]
-        if len(a.payer_rows) and inputs.payer_budget_share is not None:
-            rows += list(a.payer_rows)
-            his += list(inputs.payer_budget_share * budget)
-        return np.array(rows), np.array(his, dtype=float) / MONEY_UNIT
+        """Rows and new upper bounds when the fund becomes ``budget`` (see :func:`fund_rows`)."""
+        rows, w = fund_rows(a, inputs)
+        return rows, w * float(budget) / MONEY_UNIT
 
     def _shadow_prices(self, sess: Session, raw: RawSolution, inputs: AllocationInputs, stage1: RawSolution | None = None):
         a = sess.arrays
@@ -246,7 +284,7 @@ class Allocator:
         duals, method = raw.row_dual, "lp_dual"
         if sess.mip:
             method = "lp_relaxation"
-            if a.budget_row >= 0 and a.objective != "equity":
+            if a.budget_row >= 0 and a.objective not in ("equity", "cost"):
                 rows, _ = self._budget_rows(a, inputs, 0.0)
                 his = a.row_hi[rows].copy()
                 out["budget"], out["budget_method"] = self._budget_by_resolve(sess, raw, inputs), "re-solve"
@@ -259,33 +297,31 @@ class Allocator:
                 sess.set_relaxed(False)
         if duals is None:
             duals = np.zeros(a.A.shape[0])
-        if stage1 is not None and a.budget_row >= 0:
+        frows, fw = fund_rows(a, inputs)
+        if stage1 is not None and len(frows):
             d1 = stage1.row_dual
             if d1 is not None:
-                d = float(d1[a.budget_row])
-                if len(a.payer_rows) and inputs.payer_budget_share is not None:
-                    d += float(d1[a.payer_rows] @ inputs.payer_budget_share)
+                d = float(d1[frows] @ fw)
                 out["budget"], out["budget_method"] = d / MONEY_UNIT / a.z_scale + 0.0, "lp_dual of stage 1"
                 out["budget_unit"] = "change of the largest shortfall ratio per extra yuan"
-        if a.budget_row >= 0 and "budget" not in out:
-            d = float(duals[a.budget_row])
-            if len(a.payer_rows) and inputs.payer_budget_share is not None:
-                d += float(duals[a.payer_rows] @ inputs.payer_budget_share)
-            d /= MONEY_UNIT
+        if len(frows) and "budget" not in out:
+            d = float(duals[frows] @ fw) / MONEY_UNIT
             # the objective also carries spend_penalty per yuan: when the fund binds, each extra yuan is spent,
             # so the weighted shortfall falls by the dual's size less that penalty
-            out["budget"], out["budget_method"] = (d - self.spend_penalty if d < 0 else 0.0) + 0.0, method
-        if a.budget_row >= 0:
+            out["budget"], out["budget_method"] = (d - self.spend_penalty * a.n_years if d < 0 else 0.0) + 0.0, method
+        if a.budget_row >= 0 and a.objective != "cost":
             out["budget_row"] = float(duals[a.budget_row]) / MONEY_UNIT
-            if len(a.payer_rows):
-                out["payer_budget"] = {p: float(duals[r]) / MONEY_UNIT + 0.0 for p, r in zip(PAYERS, a.payer_rows)}
-        else:
+            if a.n_years > 1:
+                out["budget_by_year"] = [float(duals[r]) / MONEY_UNIT + 0.0 for r in a.budget_rows]
+        if len(a.payer_rows):
+            out.update(_payer_prices(a, duals, inputs))
+        if a.budget_row < 0 or a.objective == "cost":
             out["budget"] = None
             out["budget_note"] = "the cost objective's value is the budget"
         if a.objective == "cost":
             cov = a.row_family == "coverage_target"
             if cov.any() and a.y_start < 0:
-                dpos = np.flatnonzero(inputs.demand > 0)
+                dpos = np.flatnonzero((inputs.demand > 0) & (a.target > 0))
                 # rhs_k = (1 - target) demand_k  =>  d cost / d target = -sum_k dual_k demand_k
                 out["coverage_target"] = float(-(duals[cov] @ inputs.demand[dpos])) * MONEY_UNIT
                 out["coverage_target_unit"] = "yuan/year per unit of coverage target (x0.01 per percentage point)"
@@ -308,7 +344,8 @@ class Allocator:
 
     def _budget_by_resolve(self, sess: Session, raw: RawSolution, inputs: AllocationInputs) -> float | None:
         a = sess.arrays
-        B = float(a.row_hi[a.budget_row]) * MONEY_UNIT
+        frows, fw = fund_rows(a, inputs)
+        B = float(a.row_hi[frows[0]] / fw[0]) * MONEY_UNIT
         step = self.marginal_step * B if B > 0 else 1.0
         vals = []
         for b in ((B - step, B + step) if B - step >= 0 else (B, B + step)):
@@ -321,6 +358,44 @@ class Allocator:
             vals.append((b, r.objective))
         (b0, o0), (b1, o1) = vals
         return float((o1 - o0) / (b1 - b0))
+
+
+def fund_rows(a: ModelArrays, inputs: AllocationInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that move with the fund, and by how many yuan each bound moves per yuan of the (mean yearly) fund.
+
+    Budget rows move with the shape of the budget path (1 each without a path); derived payer
+    limits move with their share; explicit payer limits and the cost objective's rows do not move.
+    """
+    if a.objective == "cost" or not len(a.budget_rows):
+        return np.zeros(0, np.int64), np.zeros(0)
+    Y = a.n_years
+    path = np.ones(Y) if inputs.budget_by_year is None else np.asarray(inputs.budget_by_year, float)
+    rel = path / path.mean() if path.mean() > 0 else np.ones(Y)
+    rows, w = list(a.budget_rows), list(rel)
+    if len(a.payer_rows) and inputs.payer_budget_share is not None and not inputs.payer_budget_fixed:
+        for r, q, y in zip(a.payer_rows, a.payer_row_payer, a.payer_row_year):
+            rows.append(int(r)); w.append(float(inputs.payer_budget_share[q] * rel[y]))
+    return np.array(rows, dtype=np.int64), np.array(w, dtype=float)
+
+
+def _payer_prices(a: ModelArrays, duals: np.ndarray, inputs: AllocationInputs) -> dict:
+    """Shadow prices of the payer limits: per payer (and year), and what one more million buys."""
+    per: dict[str, Any] = {}
+    million: dict[str, float] = {}
+    for q, p in enumerate(PAYERS):
+        m = a.payer_row_payer == q
+        if not m.any():
+            continue
+        # shortfall: persons per 10^4 yuan -> per yuan; cost: yuan per yuan (both sides in 10^4 yuan)
+        d = duals[a.payer_rows[m]] / (1.0 if a.objective == "cost" else MONEY_UNIT) + 0.0
+        per[p] = float(d[0]) if a.n_years == 1 else [float(v) for v in d]
+        million[p] = float(-d.sum() * 1e6) + 0.0
+    unit = "persons" if a.objective == "shortfall" else ("yuan/year" if a.objective == "cost" else "objective units")
+    lines = [f"one more million yuan a year from the {p} budget {'saves' if a.objective == 'cost' else 'removes'} "
+             f"{v:,.4g} {'yuan/year of the fund' if a.objective == 'cost' else 'weighted persons of shortfall'}"
+             for p, v in million.items()]
+    return {"payer_budget": per, "payer_budget_per_million": million, "payer_budget_per_million_unit": unit,
+            "payer_budget_note": lines}
 
 
 def _equity_soft_penalty(inputs: AllocationInputs) -> float:
@@ -348,120 +423,10 @@ def _shadow_table(a: ModelArrays, duals: np.ndarray, inputs: AllocationInputs, x
     df.loc[money, "dual"] /= MONEY_UNIT
     cov = df["family"] == "coverage_target"
     if cov.any():
-        parts = df.loc[cov, "row"].str.removeprefix("coverage_").str.rsplit("_", n=1)
-        df.loc[cov, "county_id"] = parts.str[0]
-        df.loc[cov, "field"] = parts.str[1]
+        parts = df.loc[cov, "row"].str.extract(r"^coverage_(.+)_([a-z]+?)(?:_y\d+)?$")
+        df.loc[cov, "county_id"] = parts[0]
+        df.loc[cov, "field"] = parts[1]
     return df[_SHADOW_COLUMNS]
-
-
-# ----------------------------------------------------------------------------- result tables
-
-def clean_levers(inputs: AllocationInputs, x_lever: np.ndarray, tol: float = 1e-7) -> np.ndarray:
-    """Lever quantities as reported: solver noise below ``tol`` set to 0, whole posts rounded to 1e-6."""
-    x = np.where(np.abs(x_lever) < tol, 0.0, x_lever)
-    return np.where(inputs.col_integer, np.round(x, 6), x)
-
-
-def allocation_table(inputs: AllocationInputs, x_lever: np.ndarray, tol: float = 1e-7) -> tuple[pd.DataFrame, np.ndarray]:
-    """(allocation DataFrame, staff gain per pair) from the lever part of a solution.
-
-    A county-wide column (the subsidies) is reported on each field of its county with that
-    field's share of the cost (``inputs.cost_split``) and its staff gained.  Segments are
-    summed; the township subsidy is reported net of the hardship top-up (township staff get
-    both), and the top-up's cost includes what it pays township staff.
-    """
-    x = clean_levers(inputs, x_lever, tol)
-    K = inputs.n_pairs
-    gain = inputs.effect @ x if len(x) else np.zeros(K)
-    used = np.flatnonzero(x != 0)
-    S = inputs.cost_split[:, used].tocoo()
-    E = inputs.effect[:, used].tocsc()
-    j = used[S.col]
-    eff = np.asarray(E[S.row, S.col]).ravel() if len(S.row) else np.zeros(0)
-    df = pd.DataFrame({"pair": S.row, "lever": inputs.col_lever[j], "quantity": x[j],
-                       "cost_yuan": x[j] * inputs.col_cost[j] * S.data, "staff_gain": x[j] * eff,
-                       "unit_cost": inputs.col_cost[j] * S.data})
-    agg = df.groupby(["pair", "lever"], sort=False).agg(quantity=("quantity", "sum"), cost_yuan=("cost_yuan", "sum"),
-                                                         staff_gain=("staff_gain", "sum"), unit_cost=("unit_cost", "first")).reset_index()
-    sub = agg["lever"].isin(["township_subsidy", "hardship_topup"])
-    if sub.any():
-        s = agg[sub].pivot_table(index="pair", columns="lever", values=["quantity", "staff_gain", "unit_cost"],
-                                 aggfunc="first", fill_value=0.0)
-        get = lambda r, a, b: float(r[(a, b)]) if (a, b) in r.index else 0.0  # noqa: E731
-        rows = []
-        for k, r in s.iterrows():
-            T, Hh = get(r, "quantity", "township_subsidy"), get(r, "quantity", "hardship_topup")
-            ct, cc = get(r, "unit_cost", "township_subsidy"), get(r, "unit_cost", "hardship_topup")
-            eT, eH = get(r, "staff_gain", "township_subsidy"), get(r, "staff_gain", "hardship_topup")
-            s1 = max(0.0, T - Hh)
-            if s1 > tol:
-                rows.append({"pair": k, "lever": "township_subsidy", "quantity": s1, "cost_yuan": ct * s1,
-                             "staff_gain": eT * s1 / T if T > 0 else 0.0})
-            if Hh > tol:
-                rows.append({"pair": k, "lever": "hardship_topup", "quantity": Hh, "cost_yuan": (ct + cc) * Hh,
-                             "staff_gain": eH + (eT * Hh / T if T > 0 else 0.0)})
-        agg = pd.concat([agg[~sub], pd.DataFrame(rows, columns=["pair", "lever", "quantity", "cost_yuan", "staff_gain"])],
-                        ignore_index=True)
-    agg = agg.sort_values(["pair", "lever"], kind="stable")
-    k = agg["pair"].to_numpy(int)
-    out = pd.DataFrame({"county_id": inputs.county_id[k], "province": inputs.province[k], "field": inputs.field[k],
-                        "lever": agg["lever"].to_numpy(), "quantity": agg["quantity"].to_numpy(float),
-                        "cost_yuan": agg["cost_yuan"].to_numpy(float), "staff_gain": agg["staff_gain"].to_numpy(float)})
-    return out.reset_index(drop=True), np.asarray(gain, dtype=float)
-
-
-def outcomes_table(inputs: AllocationInputs, gain: np.ndarray) -> pd.DataFrame:
-    after = inputs.baseline_staff + gain
-    D = inputs.demand
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov_b = np.where(D > 0, inputs.baseline_staff / D, np.nan)
-        cov_a = np.where(D > 0, after / D, np.nan)
-    return pd.DataFrame({
-        "county_id": inputs.county_id, "province": inputs.province, "region": inputs.region, "field": inputs.field,
-        "weight": inputs.weight, "demand": D, "baseline_staff": inputs.baseline_staff, "staff_gain": gain,
-        "staff_after": after, "shortfall_before": np.maximum(0.0, D - inputs.baseline_staff),
-        "shortfall_after": np.maximum(0.0, D - after), "coverage_before": cov_b, "coverage_after": cov_a,
-    })
-
-
-def summary_by_province_lever(allocation: pd.DataFrame) -> pd.DataFrame:
-    if allocation.empty:
-        return pd.DataFrame(columns=["province", "lever", "counties", "quantity", "cost_yuan", "staff_gain", "quantity_unit", "yuan_per_staff"])
-    g = allocation.groupby(["province", "lever"]).agg(counties=("county_id", "nunique"), quantity=("quantity", "sum"),
-                                                       mean_quantity=("quantity", "mean"), cost_yuan=("cost_yuan", "sum"),
-                                                       staff_gain=("staff_gain", "sum")).reset_index()
-    # a per-person top-up (yuan/month) is averaged over the county x field rows that receive it, not summed
-    per_person = g["lever"].isin(PER_PERSON_LEVERS)
-    g["quantity"] = np.where(per_person, g["mean_quantity"], g["quantity"])
-    g["quantity_unit"] = [lever_unit(lv) + (" (mean over rows)" if pp else "") for lv, pp in zip(g["lever"], per_person)]
-    g = g.drop(columns="mean_quantity")
-    g["yuan_per_staff"] = np.where(g["staff_gain"] > 0, g["cost_yuan"] / g["staff_gain"].where(g["staff_gain"] > 0, 1), np.nan)
-    return g
-
-
-def totals(inputs: AllocationInputs, outcomes: pd.DataFrame, coverage_target: float) -> dict:
-    D = outcomes["demand"].to_numpy()
-    w = outcomes["weight"].to_numpy()
-    pos = D > 0
-    ratio_b = np.where(pos, outcomes["shortfall_before"] / np.where(pos, D, 1), 0.0)
-    ratio_a = np.where(pos, outcomes["shortfall_after"] / np.where(pos, D, 1), 0.0)
-    cov_a = outcomes["coverage_after"].to_numpy()
-    by_county = outcomes.assign(ok=(outcomes["coverage_after"] >= coverage_target - 1e-6) | ~pos).groupby("county_id")["ok"].all()
-    return {
-        "pairs": int(len(D)), "counties": int(outcomes["county_id"].nunique()),
-        "demand": float(D.sum()), "baseline_staff": float(outcomes["baseline_staff"].sum()),
-        "staff_gain": float(outcomes["staff_gain"].sum()), "staff_after": float(outcomes["staff_after"].sum()),
-        "shortfall_before": float(outcomes["shortfall_before"].sum()), "shortfall_after": float(outcomes["shortfall_after"].sum()),
-        "weighted_shortfall_before": float(w @ outcomes["shortfall_before"]),
-        "weighted_shortfall_after": float(w @ outcomes["shortfall_after"]),
-        "coverage_before": float(outcomes["baseline_staff"].sum() / D.sum()) if D.sum() > 0 else None,
-        "coverage_after": float(outcomes["staff_after"].sum() / D.sum()) if D.sum() > 0 else None,
-        "max_shortfall_ratio_before": float(ratio_b.max(initial=0.0)),
-        "max_shortfall_ratio_after": float(ratio_a.max(initial=0.0)),
-        "pairs_below_target_after": int(((cov_a < coverage_target - 1e-6) & pos).sum()),
-        "share_counties_at_target_after": float(by_county.mean()) if len(by_county) else None,
-        "coverage_target": coverage_target,
-    }
 
 
 def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays: float, shadow_df, shadow, info) -> AllocationResult:
@@ -472,12 +437,22 @@ def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays:
     outcomes = outcomes_table(inputs, gain)
     tot = totals(inputs, outcomes, alloc.coverage_target)
     xl = clean_levers(inputs, x[:M])
-    used = float(inputs.col_cost @ xl) if M else 0.0
-    by_payer = (inputs.col_cost * xl) @ inputs.col_payer if M else np.zeros(3)
+    if inputs.col_cost_by_year is None:
+        used_y = np.array([float(inputs.col_cost @ xl) if M else 0.0])
+        payer_y = ((inputs.col_cost * xl) @ inputs.col_payer if M else np.zeros(3))[None, :]
+    else:
+        cy = np.asarray(inputs.col_cost_by_year, float)
+        used_y = xl @ cy
+        payer_y = (cy * xl[:, None]).T @ inputs.col_payer           # [Y, 3]
+    used = float(used_y.mean())
+    by_payer = payer_y.mean(axis=0)
     if alloc.objective == "shortfall":
-        obj_name, obj = "weighted_shortfall", tot["weighted_shortfall_after"]
+        # over every counted pair (the weights are 0 outside --field and, with objective_year "last", before the target year)
+        obj_name, obj = "weighted_shortfall", float(outcomes["weight"] @ outcomes["shortfall_after"])
     elif alloc.objective == "equity":
         obj_name, obj = "weighted_shortfall_at_min_max_ratio", tot["weighted_shortfall_after"]
+    elif a.fund_col >= 0:
+        obj_name, obj = "fund_per_year_yuan", float(x[a.fund_col]) * MONEY_UNIT
     else:
         obj_name, obj = "cost_yuan", used
     levers = {lv: lever_unit(lv) for lv in sorted(set(inputs.col_lever))}
@@ -488,11 +463,17 @@ def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays:
         "objective_solver": raw.objective,
         "objective_solver_note": "the solver's objective: includes spend_penalty; money in 10,000 yuan",
         "objective_sense": "minimize",
-        "budget_yuan": float(used if alloc.objective == "cost" else inputs.budget_yuan),
+        "budget_yuan": float(obj if alloc.objective == "cost" else inputs.budget_yuan),
         "budget_used_yuan": used,
         "budget_used_by_payer_yuan": dict(zip(PAYERS, map(float, by_payer))),
-        "payer_budget_yuan": None if inputs.payer_budget_yuan is None or alloc.objective == "cost"
+        "budget_path_yuan": None if inputs.budget_by_year is None else [float(v) for v in inputs.budget_by_year],
+        "budget_used_by_year_yuan": [float(v) for v in used_y] if len(used_y) > 1 else None,
+        "budget_used_by_payer_by_year_yuan": ({p: [float(v) for v in payer_y[:, q]] for q, p in enumerate(PAYERS)}
+                                              if len(used_y) > 1 else None),
+        "fund_per_year_yuan": float(x[a.fund_col]) * MONEY_UNIT if a.fund_col >= 0 else None,
+        "payer_budget_yuan": None if inputs.payer_budget_yuan is None or (alloc.objective == "cost" and not inputs.payer_budget_fixed)
         else dict(zip(PAYERS, map(float, inputs.payer_budget_yuan))),
+        "payer_budget_explicit": bool(inputs.payer_budget_fixed),
         "solver": alloc.solver,
         "integer": bool(alloc.integer),
         "mip_gap": raw.mip_gap,
@@ -512,7 +493,7 @@ def _result(inputs, sess: Session, raw: RawSolution, alloc: Allocator, t_arrays:
     if alloc.objective == "cost":
         solution["coverage_target"] = alloc.coverage_target
         solution["target_share_of_counties"] = alloc.target_share
-    return AllocationResult(allocation[ALLOCATION_COLUMNS + ["staff_gain"]], solution,
+    return AllocationResult(allocation[ALLOCATION_YEAR_COLUMNS + ["staff_gain"]], solution,
                             summary_by_province_lever(allocation), outcomes, shadow_df, x, a, inputs, sess)
 
 
@@ -561,11 +542,9 @@ def frontier(inputs: AllocationInputs, budgets: Sequence[float], *, integer: boo
         D = out["demand"].sum()
         mv, how = None, "lp_dual"
         if not sess.mip and raw.row_dual is not None:
-            d = raw.row_dual[arrays.budget_row]
-            if len(arrays.payer_rows) and inputs.payer_budget_share is not None:
-                d += raw.row_dual[arrays.payer_rows] @ inputs.payer_budget_share
-            d /= MONEY_UNIT
-            mv = float(-d + spend_penalty) if d < 0 else 0.0
+            frows, fw = fund_rows(arrays, inputs)
+            d = float(raw.row_dual[frows] @ fw) / MONEY_UNIT
+            mv = float(-d + spend_penalty * arrays.n_years) if d < 0 else 0.0
         rows.append({"budget_yuan": b, "status": raw.kind, "objective": raw.objective,
                      "weighted_shortfall": float(out["weight"] @ out["shortfall_after"]),
                      "shortfall": float(out["shortfall_after"].sum()),
@@ -607,5 +586,5 @@ def parse_budgets(spec: str) -> list[float]:
     return np.linspace(lo, hi, n).tolist()
 
 
-__all__ = ["Allocator", "AllocationResult", "size_budget", "frontier", "parse_budgets", "allocation_table",
+__all__ = ["Allocator", "AllocationResult", "size_budget", "frontier", "parse_budgets", "allocation_table", "ALLOCATION_YEAR_COLUMNS",
            "outcomes_table", "summary_by_province_lever", "ALLOCATION_COLUMNS", "FRONTIER_COLUMNS"]

@@ -66,6 +66,7 @@ FAMILY_UNITS = {
     "senior_cap": "posts", "intermediate_cap": "posts", "directed_total": "posts", "programme_quota": "places",
     "special_post_quota": "posts", "county_bound": "places", "subsidy_link": "yuan/month",
     "equity": "persons", "coverage_target": "persons", "target_share": "counties", "lever_bounds": "units",
+    "lever_total": "units",
 }
 
 
@@ -104,6 +105,12 @@ class ModelArrays:
     n_elastic: int = 0
     gap: np.ndarray | None = None
     E: sp.csr_matrix | None = None
+    n_years: int = 1
+    fund_col: int = -1
+    budget_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    payer_row_payer: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    payer_row_year: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    target: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -125,8 +132,13 @@ class ModelArrays:
         return self.gap - self.E @ x[:self.n_lever] + x[self.t_start:self.t_start + self.n_pairs]
 
     def money(self, x: np.ndarray) -> float:
-        """Yuan per year spent at solution ``x``."""
-        return float(x[self.m_start:self.m_start + self.n_spend].sum()) * MONEY_UNIT
+        """Yuan per year spent at solution ``x`` (the mean over the budget years)."""
+        return float(x[self.m_start:self.m_start + self.n_spend].sum()) * MONEY_UNIT / max(1, self.n_years)
+
+    def money_by_year(self, x: np.ndarray) -> np.ndarray:
+        """Yuan spent in each budget year at solution ``x``."""
+        m = x[self.m_start:self.m_start + self.n_spend].reshape(self.n_years, -1)
+        return m.sum(axis=1) * MONEY_UNIT
 
     def violations(self, x: np.ndarray, tol: float = 1e-6) -> dict[str, float]:
         """Largest violation per row family (and of column bounds), relative to max(1, |bound|)."""
@@ -150,6 +162,8 @@ class ModelArrays:
 
 
 def _pair_names(inputs: AllocationInputs) -> np.ndarray:
+    if inputs.pair_year is not None:
+        return np.array([f"{c}_{f}_y{y}" for c, f, y in zip(inputs.county_id, inputs.field, inputs.pair_year)], dtype=object)
     return np.array([f"{c}_{f}" for c, f in zip(inputs.county_id, inputs.field)], dtype=object)
 
 
@@ -178,8 +192,11 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     w = inputs.weight.astype(float)
     E = sp.csr_matrix(inputs.effect)  # staff gained per unit: pairs x lever columns
 
-    # ---- spending groups: one per county x payer pattern among columns with a cost
-    has_cost = inputs.col_cost != 0
+    # ---- spending groups: one per county x payer pattern among columns with a cost (x year when year-indexed)
+    C = (np.asarray(inputs.col_cost, float)[:, None] if inputs.col_cost_by_year is None
+         else np.asarray(inputs.col_cost_by_year, float))          # [M, Y] yuan in each budget year
+    Y = C.shape[1]
+    has_cost = (C != 0).any(axis=1)
     pay_pat, pat_inv = np.unique(np.round(inputs.col_payer, 12), axis=0, return_inverse=True)
     pat_inv = np.asarray(pat_inv).reshape(-1)
     county_codes = np.unique(inputs.county_id.astype(str))
@@ -189,17 +206,20 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     g_county = county_codes[gkeys // max(1, len(pay_pat))] if G else np.zeros(0, object)
     g_share = pay_pat[gkeys % max(1, len(pay_pat))] if G else np.zeros((0, 3))
 
-    # ---- columns: levers | surplus t (K) | spending m (G) | z | v | y
+    # ---- columns: levers | surplus t (K) | spending m (G x Y, year-major) | z | v | y | F
     names = _uniquify([f"{lv}_{key}" for lv, key in zip(inputs.col_lever, inputs.col_key)])
     names += [f"surplus_{pn}" for pn in pair_names]
-    names += [f"spend_{cid}_p{gk % max(1, len(pay_pat))}" for cid, gk in zip(g_county, gkeys)]
+    ysuf = (lambda y: "") if Y == 1 else (lambda y: f"_y{y + 1}")  # noqa: E731
+    for yy in range(Y):
+        names += [f"spend_{cid}_p{gk % max(1, len(pay_pat))}{ysuf(yy)}" for cid, gk in zip(g_county, gkeys)]
+    GY = G * Y
     t0_, m0 = M, M + K
-    n = M + K + G
-    c_parts = [np.zeros(M), np.zeros(K), np.zeros(G)]
-    lo_parts = [inputs.col_lower.astype(float), np.zeros(K), np.full(G, -INF)]
-    hi_parts = [inputs.col_upper.astype(float), np.full(K, INF), np.full(G, INF)]
-    int_parts = [inputs.col_integer.astype(bool) & bool(integer), np.zeros(K, bool), np.zeros(G, bool)]
-    fam_parts = [np.full(M, "lever", object), np.full(K, "surplus", object), np.full(G, "spending", object)]
+    n = M + K + GY
+    c_parts = [np.zeros(M), np.zeros(K), np.zeros(GY)]
+    lo_parts = [inputs.col_lower.astype(float), np.zeros(K), np.full(GY, -INF)]
+    hi_parts = [inputs.col_upper.astype(float), np.full(K, INF), np.full(GY, INF)]
+    int_parts = [inputs.col_integer.astype(bool) & bool(integer), np.zeros(K, bool), np.zeros(GY, bool)]
+    fam_parts = [np.full(M, "lever", object), np.full(K, "surplus", object), np.full(GY, "spending", object)]
     z_col = y_start = v_start = -1
     y_county = None
     dpos = np.flatnonzero(inputs.demand > 0)
@@ -220,22 +240,33 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
         if equity_soft_penalty is not None:
             v_start = add_cols(np.full(len(dpos), float(equity_soft_penalty)), np.zeros(len(dpos)), np.full(len(dpos), INF),
                                np.zeros(len(dpos), bool), "equity_slack", [f"v_{pair_names[k]}" for k in dpos])
+    tgt = np.full(K, float(coverage_target))
+    if inputs.coverage_target is not None:
+        ct = np.asarray(inputs.coverage_target, float)
+        tgt = np.where(np.isnan(ct), tgt, ct)
+    tpos = np.flatnonzero((inputs.demand > 0) & (tgt > 0))   # pairs with a coverage target
     need_y = objective == "cost" and target_share < 1.0
     if need_y:
         y_county, pair_to_county = np.unique(inputs.county_id.astype(str), return_inverse=True)
         nc = len(y_county)
         y_start = add_cols(np.zeros(nc), np.zeros(nc), np.ones(nc), np.ones(nc, bool), "target_share",
                            [f"y_{cid}" for cid in y_county])
+    fund_col = -1
+    if objective == "cost" and Y > 1:
+        # a flat yearly fund F >= spending of every year: the smallest F is the answer
+        fund_col = add_cols([1.0], [0.0], [INF], [False], "fund", ["fund_per_year"])
     c = np.concatenate(c_parts)
     offset = 0.0
     if objective == "shortfall":
         # sum_k w_k u_k = sum_k w_k gap_k - (w E) x + w t
         c[:M] = -(E.T @ w)
         c[t0_:t0_ + K] = w
-        c[m0:m0 + G] = spend_penalty * MONEY_UNIT
+        c[m0:m0 + GY] = spend_penalty * MONEY_UNIT
         offset = float(w @ gap)
     elif objective == "cost":
-        c[m0:m0 + G] = 1.0  # the cost objective is in MONEY_UNIT
+        # the cost objective is in MONEY_UNIT: total spending (one year), or the flat fund F plus a
+        # tie-breaking 1e-6 per unit spent (so money that reaches no target is not spent)
+        c[m0:m0 + GY] = 1.0 if Y == 1 else 1e-6
     # equity: only z (stage 1); the allocator sets the stage-2 objective via weighted_shortfall_objective()
 
     # ---- rows
@@ -260,20 +291,42 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     add_rows(np.concatenate([Ecoo.row, np.arange(K)]), np.concatenate([Ecoo.col, t0_ + np.arange(K)]),
              np.concatenate([Ecoo.data, -np.ones(K)]), np.full(K, -INF), gap,
              [f"shortfall_{pn}" for pn in pair_names], "shortfall")
-    # spending rows: sum_{j in g} c_j x_j - m_g = 0
+    # spending rows: sum_{j in g} c_jy x_j - m_gy = 0, per year y
     jc = np.flatnonzero(has_cost)
-    spend_row_start = add_rows(np.concatenate([g_of_col, np.arange(G)]), np.concatenate([jc, m0 + np.arange(G)]),
-                               np.concatenate([inputs.col_cost[jc] / MONEY_UNIT, -np.ones(G)]), np.zeros(G), np.zeros(G),
-                               [f"spending_{nm[6:]}" for nm in names[m0:m0 + G]], "spending")
-    budget_row = -1
+    spend_row_start = r0
+    for yy in range(Y):
+        cy = C[jc, yy]
+        nzc = cy != 0
+        add_rows(np.concatenate([g_of_col[nzc], np.arange(G)]), np.concatenate([jc[nzc], m0 + yy * G + np.arange(G)]),
+                 np.concatenate([cy[nzc] / MONEY_UNIT, -np.ones(G)]), np.zeros(G), np.zeros(G),
+                 [f"spending_{nm[6:]}" for nm in names[m0 + yy * G:m0 + (yy + 1) * G]], "spending")
+    budget_rows = np.zeros(0, np.int64)
     payer_rows = np.zeros(0, np.int64)
+    payer_row_payer = np.zeros(0, np.int64)
+    payer_row_year = np.zeros(0, np.int64)
+    bsuf = (lambda y: "") if Y == 1 else (lambda y: f"_y{y + 1}")  # noqa: E731
     if objective != "cost":
-        budget_row = add_rows(np.zeros(G), m0 + np.arange(G), np.ones(G), [-INF], [inputs.budget_yuan / MONEY_UNIT], ["budget"], "budget")
-        if inputs.payer_budget_yuan is not None and G:
-            nz = np.nonzero(g_share.T)
-            start = add_rows(nz[0], m0 + nz[1], g_share.T[nz], np.full(3, -INF), np.asarray(inputs.payer_budget_yuan, float) / MONEY_UNIT,
-                             [f"payer_budget_{p}" for p in PAYERS], "payer_budget")
-            payer_rows = np.arange(start, start + 3)
+        path = (np.full(Y, inputs.budget_yuan) if inputs.budget_by_year is None else np.asarray(inputs.budget_by_year, float))
+        budget_rows = np.array([add_rows(np.zeros(G), m0 + yy * G + np.arange(G), np.ones(G), [-INF], [path[yy] / MONEY_UNIT],
+                                         [f"budget{bsuf(yy)}"], "budget") for yy in range(Y)], dtype=np.int64)
+    elif fund_col >= 0:
+        budget_rows = np.array([add_rows(np.zeros(G + 1), np.append(m0 + yy * G + np.arange(G), fund_col),
+                                         np.append(np.ones(G), -1.0), [-INF], [0.0], [f"budget{bsuf(yy)}"], "budget")
+                                for yy in range(Y)], dtype=np.int64)
+    if inputs.payer_budget_yuan is not None and G and (objective != "cost" or inputs.payer_budget_fixed):
+        pby = (np.tile(np.asarray(inputs.payer_budget_yuan, float), (Y, 1)) if inputs.payer_budget_by_year is None
+               else np.asarray(inputs.payer_budget_by_year, float).reshape(Y, 3))
+        pr, pq, py_ = [], [], []
+        for yy in range(Y):
+            for q, pname in enumerate(PAYERS):
+                if not np.isfinite(pby[yy, q]):
+                    continue
+                gq = np.flatnonzero(g_share[:, q])
+                pr.append(add_rows(np.zeros(len(gq)), m0 + yy * G + gq, g_share[gq, q], [-INF], [pby[yy, q] / MONEY_UNIT],
+                                   [f"payer_budget_{pname}{bsuf(yy)}"], "payer_budget"))
+                pq.append(q); py_.append(yy)
+        payer_rows, payer_row_payer, payer_row_year = (np.array(v, dtype=np.int64) for v in (pr, pq, py_))
+    budget_row = int(budget_rows[0]) if len(budget_rows) else -1
     g = inputs.groups
     group_row_start = r0
     if len(g):
@@ -282,7 +335,9 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
                  list(g.name), g.family)
     mode_row_start = r0
     if objective in ("equity", "cost"):
-        # rows on u_k = gap_k - (E x)_k + t_k for pairs with demand
+        # rows on u_k = gap_k - (E x)_k + t_k for pairs with demand (cost: with a target)
+        if objective == "cost":
+            dpos = tpos
         nd = len(dpos)
         Ed = E[dpos].tocoo()
         rr = [Ed.row, np.arange(nd)]
@@ -297,7 +352,7 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
                      [f"equity_{pair_names[k]}" for k in dpos], "equity")
         else:
             # u_k <= (1 - target) demand_k  [+ big_k (1 - y_c)]
-            rhs = (1.0 - coverage_target) * inputs.demand[dpos] - gap[dpos]
+            rhs = (1.0 - tgt[dpos]) * inputs.demand[dpos] - gap[dpos]
             if need_y:
                 big = np.maximum(0.0, gap[dpos])  # y = 0 leaves u <= rhs + gap: never binding, for any target
                 rr.append(np.arange(nd)); cc.append(y_start + pair_to_county[dpos]); vv.append(big)
@@ -316,7 +371,8 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
         c=c, A=A, row_lo=np.concatenate(lo), row_hi=np.concatenate(hi), col_lo=np.concatenate(lo_parts),
         col_hi=np.concatenate(hi_parts), integer=np.concatenate(int_parts), col_names=names, row_names=rnames,
         col_family=np.concatenate(fam_parts), row_family=np.concatenate(rfam), objective=objective, offset=offset,
-        n_lever=M, n_pairs=K, t_start=t0_, m_start=m0, n_spend=G, z_col=z_col, y_start=y_start, y_county=y_county,
+        n_lever=M, n_pairs=K, t_start=t0_, m_start=m0, n_spend=GY, n_years=Y, fund_col=fund_col, budget_rows=budget_rows,
+        payer_row_payer=payer_row_payer, payer_row_year=payer_row_year, target=tgt, z_col=z_col, y_start=y_start, y_county=y_county,
         v_start=v_start, z_scale=z_scale, budget_row=budget_row, payer_rows=payer_rows, group_row_start=group_row_start,
         spend_row_start=spend_row_start, mode_row_start=mode_row_start, gap=gap.copy(), E=E,
     )

@@ -281,6 +281,23 @@ class Mobility:
 class Budget:
     total_yuan: float = money("yuan/year", "assumption: the fund the optimizer allocates")
     payer_shares: Mapping[Region, Mapping[Payer, float]] = ratio("57号 §18; split by region is an assumption", "share of cost")
+    path_yuan: tuple[float, ...] = money(
+        "yuan/year for years 1..N (one figure per year); empty = total_yuan in a single-period plan",
+        "the user's: 57号 §18 leaves the yearly amounts to each level of government")
+    payer_limit_yuan: Mapping[Payer, float] = param(
+        "yuan/year per payer; -1 = no limit of its own (then derived from payer_shares)",
+        "the user's: 57号 §18 funds come from central, provincial and county budgets", -1, None)
+
+
+@dataclass(frozen=True)
+class Targets:
+    year: int = param("simulated year (1 = the first); 0 = horizon.years", "57号 §3: targets are set for 5-10 years", 0, 50)
+    fields: tuple[Field, ...] = param("fields the objective and targets cover; empty = all five", "the user's")
+    coverage: Mapping[Field, float] = param(
+        "staff / demand at the end of the target year; 0 = optimizer.coverage_target",
+        "57号 §3: staff numbers 'basically meet' need; per-field levels are the user's", 0, 1)
+    objective_year: Literal["all", "last"] = param(
+        "all = shortfall of every year counts; last = the target year only", "DESIGN.md (second system: money by year)")
 
 
 @dataclass(frozen=True)
@@ -318,3 +335,4 @@ class Scenario:
     mobility: Mobility
     budget: Budget
     optimizer: OptimizerSettings
+    targets: Targets

@@ -70,11 +70,12 @@ bit-identical results to the numpy code they replaced (``tests/test_golden.py``,
 ``tests/test_simulator_kernels.py``); exponentials and logarithms stay in numpy.
 
 Allocation: ``TalentModel(..., allocation=AllocationArrays)`` applies an
-allocation table on top of the scenario (``simulator.allocation``): extra caps,
-directed and special posts in step 0 of year 1 (extra caps and directed posts
-added again after each later re-plan when demand changes), extra programme placements in
-step 5 of year 1, and per-person top-ups in the income every year (step 2
-behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no change.
+allocation table on top of the scenario (``simulator.allocation``), each row from
+its year: extra caps, directed, special and purchased posts in step 0 (caps and
+directed posts added again after each later re-plan when demand changes), extra
+programme placements and direct hires in step 5, and per-person top-ups in the
+income (step 2 behaviour, step 5 applicants, step 6 pay and costs).  None or all
+zeros = no change.
 
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
@@ -92,6 +93,8 @@ import numpy as np
 from scipy import special
 
 from . import behaviour, flexible, kernels, pay, posts, programmes, recruitment, rng, titles, training
+from .allocation import apply_posts as apply_allocation_posts
+from .allocation import direct_hire_columns
 from .bureau import CountyBureau, Institutions, plan_posts, plan_recruitment
 from .metrics import COST_LEVERS, RAW, RAW_INDEX
 from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
@@ -161,10 +164,9 @@ class TalentModel(mesa.Model):
         # an allocation applied on top of the scenario (simulator.allocation); None = none
         self.alloc = None if allocation is None or allocation.is_empty() else allocation
         if self.alloc is not None:
-            if self.alloc.special.shape[0] != self.n_counties:
+            if self.alloc.n_counties != self.n_counties:
                 raise ValueError("allocation: arrays do not match the county table")
-            self._unit_sub = self.alloc.township_subsidy[u_county] * (u_tier == TOWNSHIP)
-            self._unit_topup = self.alloc.hardship_topup[u_county].astype(float)
+            self._unit_sub = self._unit_topup = None   # per year, set by _allowance
         else:
             self._unit_sub = self._unit_topup = None
 
@@ -237,18 +239,15 @@ class TalentModel(mesa.Model):
         """
         a = pay.hardship_allowance_now(self.p, self.ctx.unit_hardship, t)
         if self.alloc is not None and t >= 1:
+            sub, top = self.alloc.subsidies(t)
+            self._unit_sub = sub[self.ctx.unit_county] * (self.ctx.unit_tier == TOWNSHIP)
+            self._unit_topup = top[self.ctx.unit_county].astype(float)
             a = a + self._unit_topup + self._unit_sub
         return a
 
     def _apply_allocation_posts(self, t: int) -> None:
-        """The allocation's extra caps and directed posts (after each cap plan) and, in year 1, special posts (township units)."""
-        a, inst = self.alloc, self.inst
-        inst.senior_cap[..., TOWNSHIP] += a.senior
-        inst.inter_cap[..., TOWNSHIP] += a.intermediate
-        inst.directed_total[..., TOWNSHIP] += a.directed
-        if t == 1:
-            inst.special_stock[..., TOWNSHIP] += a.special
-            inst.special_created += a.special
+        """The allocation's caps, directed, special and purchased posts of year t (township units; simulator.allocation.apply_posts)."""
+        apply_allocation_posts(self.alloc, self.inst, t, t == 1 or self._demand_varies, TOWNSHIP)
 
     # ------------------------------------------------------------------ the year
     def start_year(self, t: int) -> np.ndarray:
@@ -273,7 +272,7 @@ class TalentModel(mesa.Model):
         if self._demand_varies:   # this year's authorized posts from this year's demand (bureaus re-plan caps)
             self.inst.authorized[...] = authorized_posts(p, self.geo, t)
         self._bureaus("plan_posts")
-        if self.alloc is not None and (t == 1 or self._demand_varies):
+        if self.alloc is not None:
             self._apply_allocation_posts(t)
         self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
 
@@ -412,8 +411,8 @@ class TalentModel(mesa.Model):
         p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
         inst.vacancies[...] = np.maximum(self._flat(inst.authorized) - filled_u, 0).reshape(inst.vacancies.shape)
         self._bureaus("plan_recruitment")
-        if self.alloc is not None and t == 1:
-            inst.prog_placed += self.alloc.places   # extra participants, placed outside the vacancy check
+        if self.alloc is not None:
+            inst.prog_placed += self.alloc.at("places", t)   # extra participants, placed outside the vacancy check
         new = []
         # programme participants (township units), every programme at once
         placed = inst.prog_placed  # [C, P, F]
@@ -436,6 +435,11 @@ class TalentModel(mesa.Model):
             for j, name in enumerate(PROGRAMMES):
                 self._rec(f"recruits_{name}", t, self._cells(by[:, j].astype(float)))
             new.append(cols)
+        # direct hires of an allocation (township units, outside the vacancy check)
+        if self.alloc is not None:
+            cols = direct_hire_columns(self.alloc, p, t, seed, ctx.unit_tier, ctx.unit_remote, TOWNSHIP, NT)
+            if cols is not None:
+                new.append(cols)
         # open recruitment
         quota = self._flat(inst.quota)
         a = recruitment.applicants_per_post(p, 13, ctx.unit_field, ctx.unit_tier, ctx.unit_hardship,

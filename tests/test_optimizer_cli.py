@@ -16,7 +16,8 @@ from optimizer import ALLOCATION_COLUMNS, OptimizerInputError
 def ns(tmp_path, **kw):
     base = dict(scenario="policy-2016", province=["64"], budget=1e8, objective=None, integer=False, solver=None,
                 target=None, share=None, confidence=None, budgets=None, write_lp=False, out=str(tmp_path / "run"),
-                quiet=True)
+                quiet=True, years=None, replications=2, seed=1, workers=1, county_table=None, field=None,
+                budget_path=None, payer_budget=None, objective_year=None, static=True, no_check=True)
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -105,7 +106,8 @@ def test_frontier(tmp_path):
     assert (tmp_path / "run" / "frontier.png").stat().st_size > 1000
 
 
-@pytest.mark.parametrize("command, extra", [("optimize", ["--budget", "1e8"]), ("size-budget", ["--target", "0.9"])])
+@pytest.mark.parametrize("command, extra", [("optimize", ["--budget", "1e8", "--years", "3", "--replications", "2"]),
+                                            ("size-budget", ["--target", "0.9", "--static", "--no-check"])])
 def test_optimizer_commands_write_a_self_contained_report(tmp_path, command, extra):
     from grassroots import cli
     out = tmp_path / command

@@ -19,7 +19,7 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
-from .options import add_common
+from .options import add_common, add_planning
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
         if name == "plan":
             p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds (default 10)")
+        else:
+            add_planning(p)
         add_common(p)
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])

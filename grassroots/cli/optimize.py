@@ -7,13 +7,21 @@ status 2); the model is solved next; only a solved model gets a result folder,
 written through :class:`grassroots.results.ResultFolder` (so an infeasible or
 failed run leaves nothing behind).  The folder holds:
 
-* ``allocation.csv`` -- ``county_id,province,field,lever,quantity,cost_yuan``;
+* ``allocation.csv`` -- ``county_id,province,field,lever,quantity,cost_yuan`` (``,year`` with a budget path);
 * ``solution.json`` -- status, objective, budget and budget used, solver, timings,
-  shadow prices (``budget`` at least), totals and the derivation notes;
+  shadow prices (``budget`` at least; per payer), totals and the derivation notes,
+  ``status_quo`` (simulated or static), ``planning`` (years, fields, targets, money by year
+  and payer) and ``validation`` (predicted vs simulated coverage and shortfall per field);
 * ``summary_by_province_lever.csv``, ``outcomes.csv`` (one row per county x field:
   demand, staff before/after, shortfall, coverage), ``shadow_prices.csv`` (every
   reported constraint with a non-zero dual);
 * ``model.lp`` with ``--write-lp``; for ``frontier``: ``frontier.csv`` and ``frontier.png``.
+
+By default the optimizer plans against the simulated status quo of the scenario (run once and cached,
+:mod:`grassroots.studies.world`); ``--static`` keeps the static first-order estimate (fast; ignores
+internal flows and dynamics).  After solving, the answer is simulated with common random numbers and
+compared with the prediction (``--no-check`` skips it); a difference above the tolerance gives one
+warning line suggesting ``grassroots plan``.
 
 The folder path is printed on stdout; a short human summary goes to stderr
 unless ``--quiet``.
@@ -25,7 +33,7 @@ from pathlib import Path
 
 from ..report import write_report
 from ..report.study_figures import frontier_figure
-from ..studies import sizing
+from ..studies import sizing, world
 from . import options as opts
 
 
@@ -36,9 +44,58 @@ def _check(args, command: str) -> None:
         raise OptimizerInputError(problems)
 
 
+def _prepare(args, command: str):
+    """(scenario, table, inputs, planning settings, result folder): the simulated status quo (cached) unless
+    ``--static``, then the optimizer's inputs with the command's target year, fields, money and payers."""
+    import optimizer
+    import scenarios
+    sc = scenarios.load(args.scenario)
+    plan = opts.planning(args, sc)
+    table = optimizer.inputs.select_table(sc, opts.user_table(args), args.province or None)
+    rf = opts.result_folder(command, opts.scenario_label(args, sc), args)   # fails now if --out exists
+    if plan["static"]:
+        opts.say(args, f"{command}: status quo: {world.STATIC_NOTE}")
+    else:
+        opts.say(args, f"{command}: status quo: {sc.name} simulated without an allocation, {args.replications} "
+                       f"replication(s), {plan['years']} years, seed {args.seed}, with lever effects by simulation "
+                       f"(run once, then read from the cache)")
+    inputs, run = world.planned_inputs(
+        sc, table, years=plan["years"], fields=plan["fields"], targets=plan["targets"], budget_path=plan["budget_path"],
+        payer_budget=plan["payer_budget"], objective_year=plan["objective_year"], static=plan["static"],
+        budget_yuan=args.budget, replications=args.replications, seed=args.seed, workers=opts.workers(args),
+        cache_dir=opts.cache_dir(rf, "status-quo"), provinces=args.province or None)
+    plan["status_quo"] = world.STATIC_NOTE if run is None else run.status_quo.source
+    return sc, table, inputs, plan, rf
+
+
+def _check_answer(args, sc, table, res, plan, command: str) -> None:
+    """``solution["validation"]``: the answer simulated with common random numbers (unless ``--no-check``)."""
+    s = res.solution
+    s["status_quo"] = plan["status_quo"]
+    s["planning"] = {k: plan[k] for k in ("years", "fields", "targets", "budget_path", "payer_budget", "objective_year")}
+    if not plan["check"]:
+        s["validation"] = None
+        return
+    opts.say(args, f"{command}: checking the answer: simulating the allocation ({args.replications} replication(s), "
+                   f"seed {args.seed}, common random numbers)")
+    val, warnings = world.check_allocation(sc, table, res, plan["years"], args.replications, args.seed,
+                                           opts.workers(args), fields=plan["fields"])
+    s["validation"] = val
+    for w in warnings:          # one line
+        opts.say(args, w)
+
+
+def _plan_manifest(args, plan) -> dict:
+    return {"years": plan["years"], "seed": None if plan["static"] else args.seed,
+            "replications": None if plan["static"] else args.replications, "status_quo": plan["status_quo"],
+            "fields": plan["fields"], "budget_path_yuan": plan["budget_path"], "payer_budget_yuan": plan["payer_budget"],
+            "objective_year": plan["objective_year"], "checked": plan["check"]}
+
+
 def _write_result(rf, res, write_lp: bool) -> None:
-    from optimizer import ALLOCATION_COLUMNS
-    rf.write_csv("allocation.csv", res.allocation[ALLOCATION_COLUMNS])
+    from optimizer import ALLOCATION_COLUMNS, ALLOCATION_YEAR_COLUMNS
+    year_indexed = res.inputs.pair_year is not None
+    rf.write_csv("allocation.csv", res.allocation[ALLOCATION_YEAR_COLUMNS if year_indexed else ALLOCATION_COLUMNS])
     rf.write_json("solution.json", res.solution)
     rf.write_csv("summary_by_province_lever.csv", res.summary_by_province_lever)
     rf.write_csv("outcomes.csv", res.outcomes)
@@ -59,26 +116,37 @@ def _report(rf, args, sc, **tables) -> None:
 def optimize(args) -> int:
     """``grassroots optimize SCENARIO [--budget YUAN] [--objective ...] [--integer] [--solver ...]``."""
     _check(args, "optimize")
-    sc, inputs = opts.optimizer_inputs(args)
+    sc, table, inputs, plan, rf = _prepare(args, "optimize")
     alloc = opts.allocator(args, sc)
     opts.say(args, f"optimize: {inputs.n_pairs} county x field pairs, {inputs.n_columns} lever columns, "
                    f"objective {alloc.objective}, solver {alloc.solver}{', integer' if alloc.integer else ''}")
     res = alloc.solve(inputs)
+    _check_answer(args, sc, table, res, plan, "optimize")
     s = res.solution
-    with opts.result_folder("optimize", opts.scenario_label(args, sc), args) as rf:
+    with rf:
         _write_result(rf, res, getattr(args, "write_lp", False))
         opts.optimizer_manifest(rf, args, sc, inputs, {"objective": alloc.objective, "solver": alloc.solver,
                                                        "integer": alloc.integer,
-                                                       "status": s["status"]})
+                                                       "status": s["status"], **_plan_manifest(args, plan)})
         _report(rf, args, sc, solution=s, allocation=res.allocation)
     t = s["totals"]
     bp = s["shadow_prices"].get("budget")
     opts.say(args, f"optimize: {s['status']}; {s['objective_name']} {s['objective']:,.1f}; shortfall "
                    f"{t['shortfall_before']:,.0f} -> {t['shortfall_after']:,.0f} persons; budget used "
                    f"{s['budget_used_yuan']:,.0f} of {s['budget_yuan']:,.0f} yuan/year"
-                   + (f"; one more million yuan changes the objective by {bp * 1e6:,.3f}" if bp is not None else ""))
+                   + (f"; one more million yuan changes the objective by {bp * 1e6:,.3f}" if bp is not None else "")
+                   + _validation_line(s))
     print(rf.final_path)
     return 0
+
+
+def _validation_line(s: dict) -> str:
+    v = s.get("validation")
+    if not v:
+        return ""
+    parts = [f"{f} {v[f]['predicted']['coverage']:.3f} predicted / {v[f]['simulated']['coverage']:.3f} simulated"
+             for f in v if isinstance(v.get(f), dict) and "predicted" in v[f]]
+    return f"; coverage in year {v['year']}: " + ", ".join(parts) if parts else ""
 
 
 def size_budget(args) -> int:
@@ -86,20 +154,27 @@ def size_budget(args) -> int:
     _check(args, "size-budget")
     if getattr(args, "confidence", None) is not None:
         return _size_budget_confidence(args)
-    sc, inputs = opts.optimizer_inputs(args)
+    sc, table, inputs, plan, rf = _prepare(args, "size-budget")
     alloc = opts.allocator(args, sc, objective="cost")
-    opts.say(args, f"size-budget: smallest fund for coverage {alloc.coverage_target:g} in "
-                   f"{alloc.target_share:.0%} of {len(set(inputs.county_id))} counties")
+    what = ", ".join(plan["fields"]) if plan["fields"] else "every field"
+    opts.say(args, f"size-budget: smallest fund for coverage {alloc.coverage_target:g} ({what}) at the end of year "
+                   f"{plan['years']} in {alloc.target_share:.0%} of {len(set(inputs.county_id))} counties")
     res = alloc.solve(inputs)
+    _check_answer(args, sc, table, res, plan, "size-budget")
     s = res.solution
-    with opts.result_folder("size-budget", opts.scenario_label(args, sc), args) as rf:
+    with rf:
         _write_result(rf, res, getattr(args, "write_lp", False))
         opts.optimizer_manifest(rf, args, sc, inputs, {"objective": "cost", "solver": alloc.solver,
                                                        "integer": alloc.integer, "coverage_target": alloc.coverage_target,
                                                        "target_share": alloc.target_share,
-                                                       "smallest_budget_yuan": s["budget_yuan"], "status": s["status"]})
+                                                       "smallest_budget_yuan": s["budget_yuan"], "status": s["status"],
+                                                       **_plan_manifest(args, plan)})
         _report(rf, args, sc, solution=s, allocation=res.allocation)
-    opts.say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year")
+    o = res.outcomes
+    o = o[(o["year"] == o["year"].max()) & o["field"].isin(s["totals"]["fields"]) & (o["demand"] > 0)]
+    opts.say(args, f"size-budget: {s['status']}; smallest fund {s['budget_yuan']:,.0f} yuan/year; lowest county "
+                   f"coverage {o['coverage_before'].min():.3f} before, {o['coverage_after'].min():.3f} after"
+                   + _validation_line(s))
     print(rf.final_path)
     return 0
 
@@ -156,7 +231,7 @@ def frontier(args) -> int:
     """``grassroots frontier SCENARIO --budgets MIN:MAX:N``: the budget sweep, table and figure."""
     import optimizer
     _check(args, "frontier")
-    sc, inputs = opts.optimizer_inputs(args)
+    sc, county_table, inputs, plan, rf = _prepare(args, "frontier")
     budgets = optimizer.parse_budgets(args.budgets)
     o = sc.optimizer
     integer = bool(getattr(args, "integer", False) or o.integer)
@@ -166,18 +241,28 @@ def frontier(args) -> int:
         opts.say(args, f"frontier: {i}/{n} budget {row['budget_yuan']:,.0f} yuan: coverage {row['coverage']:.4f}, "
                        f"weighted shortfall {row['weighted_shortfall']:,.1f}")
 
-    table, timings = optimizer.frontier(inputs, budgets, integer=integer, solver=solver,
+    ftable, timings = optimizer.frontier(inputs, budgets, integer=integer, solver=solver,
                                         time_limit=o.time_limit_seconds, mip_gap=o.mip_gap, progress=progress)
-    fig = frontier_figure(table, title=f"{opts.scenario_label(args, sc)}: budget frontier")
-    with opts.result_folder("frontier", opts.scenario_label(args, sc), args) as rf:
-        rf.write_csv("frontier.csv", table)
-        rf.write_json("solution.json", {"status": "optimal", "objective_name": "weighted_shortfall", "solver": solver,
-                                        "integer": integer, "budgets_yuan": budgets, "timings": timings,
-                                        "points": table.to_dict(orient="records"), "inputs": dict(inputs.notes)})
+    fig = frontier_figure(ftable, title=f"{opts.scenario_label(args, sc)}: budget frontier")
+    solution = {"status": "optimal", "objective_name": "weighted_shortfall", "solver": solver,
+                "integer": integer, "budgets_yuan": budgets, "timings": timings,
+                "points": ftable.to_dict(orient="records"), "inputs": dict(inputs.notes)}
+    # the chosen points: the middle and the largest budget, each solved and simulated
+    checks = []
+    for b in sorted({budgets[len(budgets) // 2], budgets[-1]}):
+        res = optimizer.Allocator("shortfall", integer=integer, solver=solver, time_limit=o.time_limit_seconds,
+                                  mip_gap=o.mip_gap, marginals=False).solve(inputs.with_budget(b))
+        _check_answer(args, sc, county_table, res, plan, "frontier")
+        checks.append({"budget_yuan": b, "validation": res.solution["validation"]})
+    solution.update(status_quo=plan["status_quo"], validation=checks if plan["check"] else None,
+                    planning=res.solution["planning"])
+    with rf:
+        rf.write_csv("frontier.csv", ftable)
+        rf.write_json("solution.json", solution)
         rf.savefig("frontier.png", fig)
         opts.optimizer_manifest(rf, args, sc, inputs, {"objective": "shortfall", "solver": solver, "integer": integer,
-                                                       "budgets": args.budgets})
-        _report(rf, args, sc, frontier=table)
+                                                       "budgets": args.budgets, **_plan_manifest(args, plan)})
+        _report(rf, args, sc, frontier=ftable)
     import matplotlib.pyplot as plt
     plt.close(fig)
     print(rf.final_path)

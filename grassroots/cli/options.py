@@ -58,6 +58,23 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
 
 
+def add_planning(p: argparse.ArgumentParser) -> None:
+    """The planning options of optimize, size-budget and frontier: target year and fields, money by year and payer,
+    the status quo (simulated, or static with ``--static``) and the simulation check of the answer."""
+    p.add_argument("--field", action="append", metavar="FIELD",
+                   help="restrict the objective and targets to FIELD (repeatable; the other fields keep their status quo)")
+    p.add_argument("--budget-path", dest="budget_path", metavar="Y1,Y2,...",
+                   help="yuan per year for years 1..N (one figure per year of --years): decisions per year, posts persist")
+    p.add_argument("--payer-budget", dest="payer_budget", action="append", metavar="PAYER=YUAN",
+                   help="yuan per year PAYER (central, provincial, county) may spend; repeatable (default: from the shares)")
+    p.add_argument("--objective-year", dest="objective_year", metavar="all|last",
+                   help="with --budget-path: count the shortfall of every year (all) or of the target year only (last)")
+    p.add_argument("--static", action="store_true",
+                   help="plan against the static first-order status quo (fast; ignores internal flows and dynamics)")
+    p.add_argument("--no-check", dest="no_check", action="store_true",
+                   help="do not simulate the answer to compare predicted and simulated coverage")
+
+
 # ----------------------------------------------------------------------------- checks
 
 def resolve_places(args) -> list[str]:
@@ -164,6 +181,50 @@ def check_optimizer(args, command: str) -> list[str]:
         for code in provinces:
             if code not in allowed:
                 p.append(f"--province: {code!r} is not a province code (allowed: {', '.join(allowed)})")
+    p.extend(check_planning(args))
+    return p
+
+
+def payer_budgets(args) -> tuple[dict, list[str]]:
+    """``--payer-budget PAYER=YUAN`` (repeatable) as {payer: yuan/year}, and one line per bad value."""
+    out, p = {}, []
+    for spec in getattr(args, "payer_budget", None) or []:
+        name, sep, val = str(spec).partition("=")
+        try:
+            v = float(val)
+            ok = bool(sep) and math.isfinite(v) and v >= 0
+        except ValueError:
+            ok = False
+        if not ok:
+            p.append(f"--payer-budget: {spec!r} (allowed: PAYER=YUAN, PAYER one of central, provincial, county, YUAN >= 0 per year)")
+        elif name not in ("central", "provincial", "county"):
+            p.append(f"--payer-budget: payer {name!r} (allowed: central, provincial, county)")
+        else:
+            out[name] = v
+    return out, p
+
+
+def check_planning(args) -> list[str]:
+    """Problems with --field, --budget-path, --payer-budget, --objective-year, --years (one line each)."""
+    p: list[str] = []
+    fields = ("science", "education", "engineering", "agriculture", "health")
+    for f in getattr(args, "field", None) or []:
+        if f not in fields:
+            p.append(f"--field: {f!r} (allowed: {', '.join(fields)})")
+    p.extend(payer_budgets(args)[1])
+    oy = getattr(args, "objective_year", None)
+    if oy is not None and oy not in ("all", "last"):
+        p.append(f"--objective-year: {oy!r} (allowed: all, last)")
+    years = getattr(args, "years", None)
+    if years is not None and not (1 <= years <= 50):
+        p.append(f"--years: {years!r} (allowed: a whole number of years from 1 to 50)")
+    spec = getattr(args, "budget_path", None)
+    if spec is not None:
+        from optimizer import OptimizerInputError, parse_budget_path
+        try:
+            parse_budget_path(spec, years)
+        except OptimizerInputError as e:
+            p.extend(e.problems)
     return p
 
 
@@ -218,6 +279,30 @@ def optimizer_inputs(args):
     sc = load_scenario(args)
     inputs = optimizer.from_scenario(sc, table=user_table(args), provinces=args.province or None, budget_yuan=args.budget)
     return sc, inputs
+
+
+def planning(args, sc) -> dict:
+    """The planning settings of a command: the command line over the scenario's ``[targets]`` and ``[budget]``.
+
+    ``years`` (target year: --years, else targets.year, else the budget path's length, else horizon.years),
+    ``fields`` (None = all), ``targets`` ({field: coverage} or None), ``budget_path`` (list or None),
+    ``payer_budget`` ({payer: yuan} or None), ``objective_year``.
+    """
+    from optimizer import parse_budget_path
+    tg, bd = sc.targets, sc.budget
+    path = (parse_budget_path(args.budget_path) if getattr(args, "budget_path", None) is not None
+            else (list(bd.path_yuan) or None))
+    years = getattr(args, "years", None) or tg.year or (len(path) if path else None) or sc.horizon.years
+    if path is not None:
+        path = parse_budget_path(path, years)
+    payer = payer_budgets(args)[0] or {q: float(v) for q, v in bd.payer_limit_yuan.items() if v >= 0} or None
+    targets = {f: float(v) for f, v in tg.coverage.items() if v > 0}
+    if getattr(args, "target", None) is not None:
+        targets = None                      # --target: the allocator's target for every field
+    return {"years": int(years), "fields": list(getattr(args, "field", None) or tg.fields) or None,
+            "targets": targets or None, "budget_path": path, "payer_budget": payer,
+            "objective_year": getattr(args, "objective_year", None) or tg.objective_year,
+            "static": bool(getattr(args, "static", False)), "check": not getattr(args, "no_check", False)}
 
 
 def allocator(args, sc, **fixed):

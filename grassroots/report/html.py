@@ -530,6 +530,11 @@ class Report:
         F._require(allocation, ["province", "lever", "cost_yuan"], "allocation")
         if not any(s.key == "optimizer" for s in self.sections):
             self.section("optimizer")
+        if allocation.empty or not (allocation["cost_yuan"] != 0).any():
+            # a legitimate answer: the status quo already reaches the target (or money buys nothing)
+            self.add_html("<p>" + esc("不使用任何杠杆：现状已达到目标。" if self.lang == "zh"
+                                      else "No lever is used: the status quo already reaches the target.") + "</p>")
+            return self
         fig = SF.allocation_by_province(allocation, labels=self.figure_labels)
         self.add_figure("", fig, alt=self.L("allocation_by_province"), name="allocation-by-province")
         agg = {"cost_yuan": ("cost_yuan", "sum")}

@@ -50,7 +50,7 @@ def test_interrupted_compare_resumes_to_identical_files(tmp_path, monkeypatch):
     real = cmd_compare.progress_printer
     calls = {"n": 0}
 
-    def interrupting(quiet):
+    def interrupting(quiet, bar=None):
         def progress(done, total):
             calls["n"] += 1
             if calls["n"] == 4:  # after the base and one replication of the other scenario

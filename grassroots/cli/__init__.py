@@ -23,6 +23,7 @@ from .options import add_common
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130   # Ctrl-C: one line saying what was kept (see grassroots.interrupts)
 
 COMMANDS: dict[str, str] = {
     "scenarios": "list the bundled scenarios, one line each",
@@ -36,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "global sensitivity analysis (Morris, Sobol) of scenario parameters",
     "calibrate": "fit behaviour parameters to observed rates",
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
+    "export": "convert a result folder's Parquet tables to CSV",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -51,6 +53,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "sensitivity": ("grassroots.cli.sensitivity", "sensitivity"),
     "calibrate": ("grassroots.cli.calibrate", "calibrate"),
     "plan": ("grassroots.cli.plan", "plan"),
+    "export": ("grassroots.cli.export", "export"),
 }
 
 
@@ -122,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
+
+    p = sub.add_parser("export", help=COMMANDS["export"])
+    p.add_argument("folder", metavar="FOLDER", help="a result folder (of run or compare)")
+    p.add_argument("--csv", action="store_true", help="write every <table>.parquet as <table>.csv.gz")
+    p.add_argument("--out", metavar="DIR", help="folder to write into (default: FOLDER itself)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
 
 
@@ -152,14 +161,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         print(f"grassroots {args.command}: not built yet in this version", file=sys.stderr)
         return EXIT_USAGE
+    from .. import interrupts, progress, results
+    progress.reset()
+    previous = interrupts.install()
+    try:
+        return _run(handler, args)
+    except BaseException as e:
+        if not interrupts.happened(e):
+            raise
+        print(interrupts.message(args.command), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        results.release_all()   # a command that ended early gives up its claim on its --out
+        interrupts.restore(previous)
+
+
+def _run(handler: Callable, args) -> int:
+    """Run a command's handler; user-fixable problems become one line each and exit status 2."""
     try:
         return int(handler(args) or EXIT_OK)
     except FileExistsError as e:
         _print_problems([str(e)])
-    except KeyboardInterrupt:
-        print(f"grassroots {args.command}: interrupted; finished work is kept where the command supports resuming", file=sys.stderr)
-        return 130
     except (ValueError, RuntimeError) as e:
+        from .. import interrupts
+        if interrupts.happened(e):
+            raise
         problems = getattr(e, "problems", None)
         if problems is None and type(e).__module__.split(".")[0] not in ("scenarios", "optimizer", "simulator", "grassroots"):
             raise

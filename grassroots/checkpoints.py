@@ -15,7 +15,7 @@ replications, the county table's *content* hash and the package version), and
   temporary name and renamed (a reader sees a whole file or none), and both
   write the same bytes for the same item.
 
-Each command using a folder holds a ``filelock`` lock on ``users/<pid>.lock``
+Each command using a folder holds a ``filelock`` lock on ``users/<pid>-<random>.lock``
 inside it while it runs.  When a command finishes, it removes the folder only if
 no other live command is using it (a user whose lock can be taken now has died),
 and then ``.cache/`` itself when it is empty -- no empty ``.cache/`` is left
@@ -34,12 +34,11 @@ import hashlib
 import json
 import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from .results import atomic_write_bytes, package_version
-
-CACHE_DIRNAME = ".cache"
+from .results import CACHE_DIRNAME, atomic_write_bytes, package_version
 JOIN_TIMEOUT = 30.0   # seconds to wait for another command's brief join/removal step
 
 
@@ -98,7 +97,7 @@ class CheckpointStore:
             meta = self.folder / "key.json"
             if not meta.exists():
                 atomic_write_bytes(meta, json.dumps(self.key, sort_keys=True, indent=1).encode())
-            user = FileLock(str(self.folder / "users" / f"{os.getpid()}.lock"), timeout=0)
+            user = FileLock(str(self.folder / "users" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.lock"), timeout=0)
             user.acquire()
             self._user = user
         return self

@@ -67,6 +67,8 @@ class Progress:
         self._done0 = self.done       # units not computed in this run (from checkpoints) do not count for the rate
         self._last_decile = self.done * 10 // self.total if self.total else -1
         self._bar = None
+        self._t_first = None
+        self._first_units = 0
         if self.tty:
             from tqdm import tqdm
             self._bar = tqdm(total=self.total or None, initial=self.done, desc=label, unit=f" {unit}",
@@ -96,6 +98,9 @@ class Progress:
     def update(self, n: int = 1) -> None:
         if n <= 0:
             return
+        if self._t_first is None and self.done - self._done0 + n > 0:
+            self._t_first = time.monotonic()    # the first unit carries the start-up (imports, compilation)
+            self._first_units = self.done - self._done0 + n
         self.done += int(n)
         self._record()
         if self._bar is not None:
@@ -125,12 +130,18 @@ class Progress:
         if decile == self._last_decile:
             return
         self._last_decile = decile
-        elapsed = time.monotonic() - self._t0
+        now = time.monotonic()
         computed = self.done - self._done0
         msg = f"{self.label}: {100 * self.done // self.total}% ({self.done}/{self.total} {self.unit}"
-        if computed > 0 and elapsed > 0:
-            rate = computed / elapsed
-            msg += f", {rate:.3g}/s" if rate >= 0.1 else f", {elapsed / computed:.3g} s each"
+        since_first = now - self._t_first if self._t_first is not None else 0.0
+        if computed > self._first_units and since_first > 0:
+            rate = (computed - self._first_units) / since_first     # steady rate, start-up excluded
+        elif computed > 0 and now > self._t0:
+            rate = computed / (now - self._t0)
+        else:
+            rate = 0.0
+        if rate > 0:
+            msg += f", {rate:.3g}/s" if rate >= 0.1 else f", {1 / rate:.3g} s each"
             if self.done < self.total:
                 msg += f", about {_fmt_seconds((self.total - self.done) / rate)} left"
         if self.reused:

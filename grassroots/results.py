@@ -11,7 +11,7 @@ The manifest records how to reproduce the run: the exact command line, the
 package version, the scenario's sha256, seeds, and start/end times.
 
 Concurrent runs: a result folder's name is claimed with a ``filelock`` lock
-``.<name>.lock`` beside it for as long as the command runs (taken when the
+``.cache/<name>.lock`` beside it for as long as the command runs (taken when the
 :class:`ResultFolder` is made, before any work), so a second command asking for
 the same ``--out`` refuses at start in one line (exit 2) instead of racing the
 first; the lock file is removed when the folder is in place or abandoned.  A
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_ROOT = Path("results")
+CACHE_DIRNAME = ".cache"          # <results root>/.cache/: checkpoints, and the locks of folders being written
 PARQUET_COMPRESSION = "zstd"      # zstd level 3 (pyarrow's default): about as fast as gzip -1, smaller than gzip -6
 PARQUET_ROWS_PER_GROUP = 1_000_000  # rows per row group: bounded memory when reading, one progress step each
 #: text columns of the large tables, stored as Parquet dictionaries (pandas categoricals when read back)
@@ -171,11 +172,18 @@ class ResultFolder:
         if not top.exists():
             self._created = top          # removed again if the command ends without a folder
         final.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(final.with_name(f".{final.name}.lock")), timeout=0)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return False
+        lock_path = lock_path_of(final)
+        for attempt in range(5):   # another command may remove an empty .cache/ between mkdir and open
+            lock_path.parent.mkdir(exist_ok=True)
+            lock = FileLock(str(lock_path), timeout=0)
+            try:
+                lock.acquire(timeout=0)
+                break
+            except Timeout:
+                return False
+            except FileNotFoundError:
+                if attempt == 4:
+                    raise
         if final.exists():  # finished by a command that held the lock a moment ago
             lock.release()
             raise FileExistsError(f"{final}: output folder exists already (allowed: a new folder; finished results are never overwritten)")
@@ -194,6 +202,10 @@ class ResultFolder:
             Path(lock.lock_file).unlink(missing_ok=True)
         finally:
             lock.release()
+        try:
+            Path(lock.lock_file).parent.rmdir()   # .cache/, when nothing else is in it
+        except OSError:
+            pass
         created = getattr(self, "_created", None)
         if created is not None and not self.final_path.exists():
             d = self.final_path.parent
@@ -340,6 +352,11 @@ def release_all() -> None:
         rf.release()
 
 
+def lock_path_of(final: Path) -> Path:
+    """The lock file claiming result folder ``final``: ``<parent>/.cache/<name>.lock``."""
+    return final.parent / CACHE_DIRNAME / f"{final.name}.lock"
+
+
 def remove_stale_partials(root: Path) -> list[Path]:
     """Remove ``.<name>.partial-<pid>`` folders in ``root`` whose name no live command has claimed.
 
@@ -354,7 +371,7 @@ def remove_stale_partials(root: Path) -> list[Path]:
         return removed
     for partial in partials:
         name = partial.name[1:partial.name.rindex(".partial-")]
-        lock_path = partial.with_name(f".{name}.lock")
+        lock_path = lock_path_of(partial.with_name(name))
         if any(rf._lock is not None and Path(rf._lock.lock_file) == lock_path for rf in _OPEN):
             continue  # ours: this process holds the claim (and has no stale partial: it has not started one)
         lock = FileLock(str(lock_path), timeout=0)

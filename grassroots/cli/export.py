@@ -32,8 +32,9 @@ def export(args) -> int:
     if args.out and out.exists() and not out.is_dir():
         problems.append(f"--out: {out} is a file (allowed: a folder)")
     targets = [out / f"{t.stem}.csv.gz" for t in tables]
-    problems += [f"--out: {t} exists already (allowed: a folder without it; nothing is overwritten)"
-                 for t in targets if t.exists()]
+    if args.csv:
+        problems += [f"--out: {t} exists already (allowed: a folder without it; nothing is overwritten)"
+                     for t in targets if t.exists()]
     if problems:
         raise opts.InputError(problems)
 

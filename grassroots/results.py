@@ -433,7 +433,8 @@ def write_parquet(path, df, progress=None, rows_per_group: int = PARQUET_ROWS_PE
     floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
     others = [f.name for f in table.schema if f.name not in floats]
     n = table.num_rows
-    with pq.ParquetWriter(str(path), table.schema, compression=PARQUET_COMPRESSION, use_dictionary=others,
+    sink = str(path) if isinstance(path, (str, os.PathLike)) else path   # a path or a binary file object
+    with pq.ParquetWriter(sink, table.schema, compression=PARQUET_COMPRESSION, use_dictionary=others,
                           column_encoding={c: "BYTE_STREAM_SPLIT" for c in floats} or None) as w:
         if n == 0:
             w.write_table(table)
@@ -441,7 +442,7 @@ def write_parquet(path, df, progress=None, rows_per_group: int = PARQUET_ROWS_PE
             w.write_table(table.slice(start, rows_per_group), row_group_size=rows_per_group)
             if progress is not None:
                 progress(min(start + rows_per_group, n), n)
-    return Path(path)
+    return path
 
 
 def read_table(folder, stem: str, **read_csv_kw):

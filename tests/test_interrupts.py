@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN = ["run", "baseline", "--province", "64", "--years", "6", "--seed", "9", "--quiet"]
-REPS = 12
+RUN = ["run", "baseline", "--province", "64", "--years", "4", "--seed", "9", "--quiet"]
+REPS = 8
 
 
 def _start(args, cwd) -> subprocess.Popen:
@@ -73,7 +73,7 @@ def test_ctrl_c_mid_run_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path
     # the same results as an uninterrupted run (in this process; same machine, so exactly equal)
     import scenarios
     import simulator
-    res = simulator.simulate(scenarios.load("baseline"), provinces=["64"], years=6, replications=REPS, seed=9)
+    res = simulator.simulate(scenarios.load("baseline"), provinces=["64"], years=4, replications=REPS, seed=9)
     assert (root / "r" / "summary.csv").read_text() == res.summary.to_csv(index=False, lineterminator="\n")
 
 

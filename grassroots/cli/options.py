@@ -280,6 +280,8 @@ HEADLINE = (("coverage", "coverage", "{:.3f}", ""), ("vacancies", "vacancies", "
 def _fmt(metric: str, fmt: str, value: float, sign: bool = False) -> str:
     if metric == "cost_yuan":
         value = value / 1e9
+    if sign and metric == "turnover_rate":   # a difference of rates: percentage points
+        value, fmt = value * 100, "{:.2f} pp"
     text = fmt.format(value)
     return ("+" + text) if sign and value >= 0 and not text.startswith("+") else text
 

@@ -47,6 +47,23 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
+def _bar_class():
+    """tqdm with an ``{each}`` field: ``2.5/s`` for fast work, ``12.3 s each`` for slow (national replications)."""
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        @property
+        def format_dict(self):
+            d = super().format_dict
+            rate = d.get("rate")
+            if rate is None and d.get("elapsed") and d["n"] > d.get("initial", 0):
+                rate = (d["n"] - d.get("initial", 0)) / d["elapsed"]
+            d["each"] = "?/s" if not rate else (f"{rate:.3g}/s" if rate >= 1 else f"{1 / rate:.3g} s each")
+            return d
+
+    return Bar
+
+
 class Progress:
     """One progress display for a command: ``update(n)`` as units finish, ``add_total(n)`` as work is planned.
 
@@ -70,11 +87,10 @@ class Progress:
         self._t_first = None
         self._first_units = 0
         if self.tty:
-            from tqdm import tqdm
-            self._bar = tqdm(total=self.total or None, initial=self.done, desc=label, unit=f" {unit}",
-                             file=self.stream, dynamic_ncols=True, leave=True, smoothing=0.1,
-                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{unit} "
-                                        "[{elapsed}<{remaining}, {rate_fmt}]{postfix}")
+            self._bar = _bar_class()(total=self.total or None, initial=self.done, desc=label, unit=unit,
+                                     file=self.stream, dynamic_ncols=True, leave=True, smoothing=0.1,
+                                     bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} "
+                                                "[{elapsed}<{remaining}, {each}]{postfix}")
         self._record()
 
     def _record(self) -> None:

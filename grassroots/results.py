@@ -282,7 +282,10 @@ class ResultFolder:
         p = self._target(name)
         tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
         try:
-            write_parquet(tmp, df, progress=progress)
+            with open(tmp, "wb") as fh:
+                write_parquet(fh, df, progress=progress)
+                fh.flush()
+                os.fsync(fh.fileno())     # as every file of the folder: on disk before the rename
             os.replace(tmp, p)
         except BaseException:
             tmp.unlink(missing_ok=True)

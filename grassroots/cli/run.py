@@ -7,6 +7,9 @@ Files (see DESIGN.md, "Command line and files"):
   (Parquet: typed columns, text as dictionaries, zstd; rows grouped by metric;
   ``grassroots export FOLDER --csv`` converts it to CSV);
 * ``provinces.csv`` -- ``scenario,province,year,metric,mean,p05,p95``;
+* ``flows.parquet`` -- ``scenario,year,field,origin_tier,origin_county,province,destination,
+  destination_county,persons,p05,p95``: moves between places and exits to places per origin county
+  (``simulator.replicate.flows_table``; persons = mean over replications);
 * ``replications.parquet`` -- ``scenario,replication,year,metric,value``: national
   values per replication, for paired comparisons with common random numbers;
 * ``metrics.csv`` -- every metric's unit, kind and meaning (``simulator.metrics``);
@@ -80,6 +83,7 @@ def _write(rf, args, sc, res, years: int, workers: int, seconds: float) -> None:
         opts.write_large(out, "replications.parquet", res.replications, args, "run")
         out.write_csv("metrics.csv", pd.DataFrame(simulator.metrics.describe()))
         opts.write_large(out, "counties.parquet", res.counties, args, "run")
+        opts.write_large(out, "flows.parquet", res.flows, args, "run")
         y0 = res.summary[res.summary.year == res.years[0]].set_index("metric")["mean"]
         out.manifest.update({
             "scenario_sha256": res.scenario_sha256,

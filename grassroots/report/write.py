@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from .blocks import _SECTION_KEYS, log
+from .flows import add_flows, has_flows
 from .html import Report
 from .labels import label
 
@@ -77,6 +78,8 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         block("comparison", lambda: r.add_comparison(comparison, start_year=start_year, base_name=base))
     if summary is not None:
         block("trajectories", lambda: r.add_trajectories(summary))
+    if has_flows(summary):
+        block("flows", lambda: add_flows(r, summary, comparison))
     if counties is not None:
         block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
     if decomposition is not None:

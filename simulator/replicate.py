@@ -154,7 +154,8 @@ class ReplicationCache:
     One ``<seed>.npz`` per replication (written to a temporary name and
     renamed) in ``folder``; ``key.json`` records everything that determines
     the results (scenario digest, years, county inputs, options, metric list).
-    A folder holding another key is emptied before use.
+    A folder holding another key is never emptied (another run may be using
+    it): this cache then keeps its files in the sub-folder ``k-<digest of key>``.
     """
 
     def __init__(self, folder: str | Path, key: dict):
@@ -169,10 +170,12 @@ class ReplicationCache:
             stored = json.loads(meta.read_text("utf-8")) if meta.exists() else None
         except (OSError, ValueError):
             stored = None
-        if stored != self.key:
-            for f in self.folder.glob("*.npz"):
-                f.unlink()
+        if stored is None:
             _atomic_write(meta, json.dumps(self.key, sort_keys=True, indent=1).encode())
+        elif stored != self.key:
+            digest = hashlib.sha256(json.dumps(self.key, sort_keys=True).encode()).hexdigest()[:16]
+            self.folder = self.folder / f"k-{digest}"
+            return self.open()
         return self
 
     def get(self, seed: int) -> Replication | None:
@@ -250,8 +253,9 @@ def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base
                                    options=options, allocation=allocation): i for i in todo}
             for fut in cf.as_completed(futures):
                 finished(futures[fut], fut.result())
-        except BaseException:
-            close_worker_pool()   # interrupted or a worker failed: never leave work running behind
+        except BaseException as e:
+            # interrupted or a worker failed: never leave work running behind
+            close_worker_pool(terminate=not isinstance(e, Exception))
             raise
     return [results[i] for i in range(total)]
 
@@ -273,14 +277,28 @@ def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
         pool = None
     if pool is None:
         close_worker_pool()
-        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=_ignore_sigint)
         _POOL[workers] = pool
     return pool
 
 
-def close_worker_pool() -> None:
-    """Shut down the kept worker pool (cancelling queued work); the next parallel call starts a new one."""
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the main process's to handle (it stops the workers), not theirs."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def close_worker_pool(terminate: bool = False) -> None:
+    """Shut down the kept worker pool (cancelling queued work); the next parallel call starts a new one.
+
+    ``terminate=True`` (on an interruption) stops the workers at once instead of letting
+    the replications they are running finish.
+    """
     for pool in _POOL.values():
+        if terminate:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
     _POOL.clear()
 

@@ -44,13 +44,19 @@ def test_decomposition_adds_up_and_unused_family_is_zero(tmp_path):
     assert comp.loc[("coverage", 2019), "mean_diff"] == pytest.approx(wide.loc[("coverage", 2019), "total"], abs=1e-9)
     html = (out / "report.html").read_text()
     assert "pkg" in html and "<img" in html
+    # the progress bar's total was counted before running: the same sub-runs as were run
+    import scenarios
+    from grassroots.studies.decomposition import planned_sub_runs
+    loaded = [scenarios.load("baseline"), scenarios.load(str(pkg))]
+    assert planned_sub_runs(loaded[0], "baseline", loaded, ["baseline", "pkg"]) == \
+        json.loads((out / "manifest.json").read_text())["decomposition_sub_runs"] > 0
 
 
 def test_interrupted_compare_resumes_to_identical_files(tmp_path, monkeypatch):
     real = cmd_compare.progress_printer
     calls = {"n": 0}
 
-    def interrupting(quiet):
+    def interrupting(quiet, bar=None):
         def progress(done, total):
             calls["n"] += 1
             if calls["n"] == 4:  # after the base and one replication of the other scenario

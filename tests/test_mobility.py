@@ -200,7 +200,7 @@ def test_run_writes_flows_and_the_report_shows_them(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["run", "baseline", "--province", "64", "--years", "2", "--replications", "2",
                      "--out", str(out), "--quiet"]) == 0
-    flows = pd.read_csv(out / "flows.csv.gz", dtype={"origin_county": str, "destination_county": str, "province": str})
+    flows = pd.read_parquet(out / "flows.parquet")
     assert list(flows.columns) == simulator.FLOW_COLUMNS
     summary = pd.read_csv(out / "summary.csv")
     s = summary[(summary["metric"] == "moves_township_to_seat") & (summary["year"] == 2018)]["mean"].iloc[0]

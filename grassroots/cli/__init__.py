@@ -23,6 +23,7 @@ from .options import add_common, add_planning
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130   # Ctrl-C: one line saying what was kept (see grassroots.interrupts)
 
 COMMANDS: dict[str, str] = {
     "scenarios": "list the bundled scenarios, one line each",
@@ -37,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "calibrate": "fit behaviour parameters to observed rates",
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
     "template": "write the bundled county table of a province as an Excel workbook to edit",
+    "export": "convert a result folder's Parquet tables to CSV",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -53,6 +55,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "calibrate": ("grassroots.cli.calibrate", "calibrate"),
     "plan": ("grassroots.cli.plan", "plan"),
     "template": ("grassroots.cli.template", "template"),
+    "export": ("grassroots.cli.export", "export"),
 }
 
 
@@ -133,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
                       ("--city", "prefecture by code or name (6201, 兰州市): its counties only; repeatable"),
                       ("--county", "county-level unit by code or name (620102, 兰州市/城关区); repeatable")):
         p.add_argument(opt, action="append", metavar="NAME|CODE", help=what)
+    p = sub.add_parser("export", help=COMMANDS["export"])
+    p.add_argument("folder", metavar="FOLDER", help="a result folder (of run or compare)")
+    p.add_argument("--csv", action="store_true", help="write every <table>.parquet as <table>.csv.gz")
+    p.add_argument("--out", metavar="DIR", help="folder to write into (default: FOLDER itself)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
 
 
@@ -168,14 +176,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
+    from .. import interrupts, progress, results
+    progress.reset()
+    previous = interrupts.install()
+    try:
+        return _run(handler, args)
+    except BaseException as e:
+        if not interrupts.happened(e):
+            raise
+        print(interrupts.message(args.command), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        results.release_all()   # a command that ended early gives up its claim on its --out
+        interrupts.restore(previous)
+
+
+def _run(handler: Callable, args) -> int:
+    """Run a command's handler; user-fixable problems become one line each and exit status 2."""
     try:
         return int(handler(args) or EXIT_OK)
     except FileExistsError as e:
         _print_problems([str(e)])
-    except KeyboardInterrupt:
-        print(f"grassroots {args.command}: interrupted; finished work is kept where the command supports resuming", file=sys.stderr)
-        return 130
     except (ValueError, RuntimeError) as e:
+        from .. import interrupts
+        if interrupts.happened(e):
+            raise
         problems = getattr(e, "problems", None)
         if problems is None and type(e).__module__.split(".")[0] not in ("scenarios", "optimizer", "simulator", "grassroots"):
             raise

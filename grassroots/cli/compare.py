@@ -4,7 +4,7 @@ Every scenario is simulated with the same master seed, hence the same
 replication seeds, so replication *r* of each scenario shares the random draws
 the policy does not change (see ``simulator.rng``).  Files:
 
-* ``summary.csv``, ``provinces.csv``, ``counties.csv.gz``, ``replications.csv.gz`` -- every scenario's
+* ``summary.csv``, ``provinces.csv``, ``counties.parquet``, ``replications.parquet`` -- every scenario's
   own tables, stacked (formats as for ``grassroots run``);
 * ``comparison.csv`` -- ``metric,year,scenario,base,mean_diff,p05,p95``: the paired
   difference OTHER - BASE per replication, its mean and 90% t-interval
@@ -15,15 +15,16 @@ the policy does not change (see ``simulator.rng``).  Files:
 * ``report.html`` and figures.
 
 Resuming: finished replications of every scenario and sub-scenario are kept in
-``<results root>/.cache/compare-<digest>/<scenario sha256>/``; the same command
-run again reuses them; the cache is removed once the result folder is in place.
+``<results root>/.cache/compare-<digest>/<scenario sha256>/`` (see :mod:`grassroots.checkpoints`); the
+same command run again reuses them; the cache is removed once the result folder is in place.
+
+Progress: one bar for the whole command, whose total counts the replications of every
+scenario and of every decomposition sub-run (counted before any runs).  The headline
+differences of the last year are printed at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 import sys
 import time
 
@@ -31,20 +32,18 @@ import pandas as pd
 
 from ..report import write_report
 from ..studies import compare as C
-from ..studies.decomposition import DECOMPOSITION_COLUMNS, too_many_families
+from ..studies.decomposition import DECOMPOSITION_COLUMNS, planned_sub_runs, too_many_families
 from . import options as opts
 
 
 progress_printer = opts.progress_printer   # looked up at call time (tests replace it)
 
 
-def _progress(quiet: bool):
-    """The study's progress factory: a ``run: done/total replications`` printer per simulation, prefixed by its label."""
+def _progress(bar):
+    """The study's progress factory: every simulation draws on the command's one bar, named in its note."""
     def for_simulation(what: str):
-        prog = progress_printer(quiet)
-        if prog is None:
-            return None
-        return lambda d, t: (sys.stderr.write(f"{what}: "), prog(d, t))
+        bar.set_note(what)
+        return progress_printer(bar.quiet, bar=bar)
     return for_simulation
 
 
@@ -68,30 +67,43 @@ def compare(args) -> int:
     workers = opts.workers(args)
     provinces = opts.provinces(args)
     years = args.years if args.years is not None else base_sc.horizon.years
-    digest = hashlib.sha256(json.dumps({"scenarios": [scenarios.sha256(s) for s in loaded], "provinces": provinces,
-                                        "years": years, "seed": args.seed, "replications": args.replications,
-                                        "county_table": getattr(args, "county_table", None),
-                                        "sheet": getattr(args, "sheet", None)},
-                                       sort_keys=True).encode()).hexdigest()[:16]
+    sub_runs = planned_sub_runs(base_sc, base_label, loaded, labels) if decompose else 0
     rf = opts.result_folder("compare", base_sc.name, args)
-    cache_root = opts.cache_dir(rf, f"compare-{digest}")
+    store = opts.checkpoints(rf, "compare", [scenarios.sha256(s) for s in loaded], args, years)
     if not args.quiet:
-        print(f"compare: {', '.join(labels)}; {years} years, {args.replications} replication(s), seed {args.seed}; "
-              f"checkpoints in {cache_root}", file=sys.stderr)
+        print(f"compare: {', '.join(labels)}; {years} years, {args.replications} replication(s), seed {args.seed}"
+              + (f", {sub_runs} decomposition sub-runs" if decompose else "") + f"; checkpoints in {store.folder}",
+              file=sys.stderr)
 
     started = time.monotonic()
-    c = C.compare(loaded, labels, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
-                  workers=workers, table=table, cache_root=cache_root, decompose=decompose,
-                  progress=_progress(args.quiet))
-    seconds = time.monotonic() - started
+    bar = opts.progress_bar("compare", (len(loaded) + sub_runs) * args.replications, "replications",
+                            quiet=args.quiet)
+    with store, bar:
+        c = C.compare(loaded, labels, provinces=provinces, years=years, replications=args.replications,
+                      seed=args.seed, workers=workers, table=table, cache_root=store.folder, decompose=decompose,
+                      progress=_progress(bar))
+        bar.close()
+        _write(rf, args, c, loaded, labels, base_label, years, workers, time.monotonic() - started)
+        store.finished()
+    if not args.quiet:
+        for line in opts.headline(c.summary[c.summary["scenario"] == base_label], base_label):
+            print(line, file=sys.stderr)
+        for line in opts.headline_differences(c.comparison):
+            print(line, file=sys.stderr)
+    print(rf.final_path)
+    return 0
+
+
+def _write(rf, args, c, loaded, labels, base_label: str, years: int, workers: int, seconds: float) -> None:
+    """The result folder of a finished comparison."""
     results = c.results
 
     with rf as out:
         out.write_csv("summary.csv", c.summary)
         out.write_csv("comparison.csv", c.comparison)
         out.write_csv("provinces.csv", c.provinces)
-        out.write_csv("replications.csv.gz", c.replications)
-        out.write_csv("counties.csv.gz", c.counties)
+        opts.write_large(out, "replications.parquet", c.replications, args, "compare")
+        opts.write_large(out, "counties.parquet", c.counties, args, "compare")
         if c.decomposition is not None:
             out.write_csv("decomposition.csv", c.decomposition)
         out.manifest.update({
@@ -116,13 +128,6 @@ def compare(args) -> int:
                      decomposition=_report_decomposition(c.decomposition), base=base_label,
                      names=dict(zip(labels, labels)), lang=getattr(args, "lang", "en"),
                      start_year=results[0].years[0])
-    shutil.rmtree(cache_root, ignore_errors=True)
-    try:
-        cache_root.parent.rmdir()
-    except OSError:
-        pass
-    print(rf.final_path)
-    return 0
 
 
 def _report_decomposition(decomposition: pd.DataFrame | None) -> pd.DataFrame | None:

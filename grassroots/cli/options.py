@@ -15,7 +15,6 @@ import argparse
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 from ..results import ResultFolder
@@ -271,6 +270,17 @@ def cache_dir(rf: ResultFolder, name: str) -> Path:
     return rf.final_path.parent / CACHE_DIRNAME / name
 
 
+def checkpoints(rf: ResultFolder, command: str, scenario_sha256, args, years: int):
+    """The command's :class:`grassroots.checkpoints.CheckpointStore` beside ``rf``, keyed by everything that changes
+    its results (scenarios, provinces, seed, years, replications, the county table's content and sheet, package
+    version); ``--city``/``--county`` are part of the scenario (``region.counties``), hence of its sha256."""
+    from ..checkpoints import CheckpointStore, run_key
+    key = run_key(command, scenario_sha256, provinces=provinces(args), seed=args.seed, years=years,
+                  replications=args.replications, county_table=getattr(args, "county_table", None),
+                  sheet=getattr(args, "sheet", None))
+    return CheckpointStore(rf.final_path.parent, command, key)
+
+
 # ----------------------------------------------------------------------------- optimizer options
 
 def optimizer_inputs(args):
@@ -339,40 +349,99 @@ def say(args, text: str) -> None:
         print(text, file=sys.stderr)
 
 
-def progress_printer(quiet: bool, stream=None):
-    """``progress(done, total)`` printing ``run: done/total replications``; in place on a terminal."""
-    if quiet:
+def progress_bar(label: str, total: int = 0, unit: str = "replications", quiet: bool = False, stream=None,
+                 record: bool = True):
+    """The command's one progress bar (:class:`grassroots.progress.Progress`: tqdm on a terminal, a line per
+    10% otherwise, nothing with ``--quiet``); ``record``: its units are checkpointed (an interruption reports them)."""
+    from ..progress import Progress
+    return Progress(label, total=total, unit=unit, quiet=quiet, stream=stream, record=record)
+
+
+def progress_printer(quiet: bool, stream=None, label: str = "run", bar=None):
+    """A ``progress(done, total)`` callback for one simulation, drawing on ``bar`` (or a new bar of its own)."""
+    if quiet and bar is None:
         return None
-    stream = stream if stream is not None else sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
-    t0 = time.monotonic()
+    if bar is None:
+        bar = progress_bar(label, 0, "replications", quiet=quiet, stream=stream)
+    state = {"sized": bar.total > 0}
+    inner = bar.replications_callback()
 
     def report(done: int, total: int) -> None:
-        msg = f"run: {done}/{total} replications ({time.monotonic() - t0:.0f} s)"
-        stream.write(("\r" + msg + ("\n" if done == total else "")) if tty else msg + "\n")
-        stream.flush()
+        if not state["sized"]:
+            state["sized"] = True
+            bar.add_total(total)
+        inner(done, total)
+        if bar.total and bar.done >= bar.total:
+            bar.close()
 
     return report
 
 
-def points_printer(label: str = "sensitivity", stream=None, quiet: bool = False) :
-    """A progress callback printing ``label: done/total points (k from cache)``: in place on a terminal, else every 10%."""
+def points_printer(label: str = "sensitivity", stream=None, quiet: bool = False):
+    """A ``progress(done, total, reused)`` callback for a study's sample points, on one bar."""
     if quiet:
         return None
-    stream = stream if stream is not None else sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
-    state = {"last": -1}
+    bar = progress_bar(label, 0, "points", stream=stream)
+    state = {"seen": 0}
 
     def report(done: int, total: int, reused: int) -> None:
-        msg = f"{label}: {done}/{total} points" + (f" ({reused} from cache)" if reused else "")
-        if tty:
-            stream.write("\r" + msg + ("\n" if done == total else ""))
-            stream.flush()
+        if not bar.total:
+            bar.add_total(total)
+        delta, state["seen"] = done - state["seen"], done
+        if delta > 0 and done == reused:
+            bar.skip(delta)
         else:
-            step = max(1, total // 10)
-            if done == total or done // step != state["last"]:
-                state["last"] = done // step
-                stream.write(msg + "\n")
-                stream.flush()
+            bar.update(delta)
+        if done >= total:
+            bar.close()
 
     return report
+
+
+def write_large(rf, name: str, df, args, label: str) -> None:
+    """Write a large table as Parquet into result folder ``rf``, with a rows bar when it is big (not with --quiet)."""
+    from ..progress import rows_progress
+    bar = rows_progress(f"{label}: writing {name}", len(df), quiet=getattr(args, "quiet", False))
+    if bar is None:
+        rf.write_parquet(name, df)
+        return
+    with bar:
+        rf.write_parquet(name, df, progress=lambda done, total: bar.update(done - bar.done))
+
+
+#: the headline metrics printed at the end of run/compare: (metric, label, format of a value, unit)
+HEADLINE = (("coverage", "coverage", "{:.3f}", ""), ("vacancies", "vacancies", "{:,.0f}", ""),
+            ("turnover_rate", "turnover", "{:.2%}", ""), ("cost_yuan", "cost", "{:,.3f}", " bn yuan/year"))
+
+
+def _fmt(metric: str, fmt: str, value: float, sign: bool = False) -> str:
+    if metric == "cost_yuan":
+        value = value / 1e9
+    if sign and metric == "turnover_rate":   # a difference of rates: percentage points
+        value, fmt = value * 100, "{:.2f} pp"
+    text = fmt.format(value)
+    return ("+" + text) if sign and value >= 0 and not text.startswith("+") else text
+
+
+def headline(summary, label: str | None = None, year: int | None = None) -> list[str]:
+    """Headline line of a summary table (``scenario,year,metric,mean,p05,p95``): coverage, vacancies, turnover and
+    cost in the last year, each with its 5-95% spread across replications."""
+    year = int(summary["year"].max()) if year is None else year
+    s = summary[summary["year"] == year].set_index("metric")
+    parts = [f"{name} {_fmt(m, f, s.loc[m, 'mean'])} [{_fmt(m, f, s.loc[m, 'p05'])}, {_fmt(m, f, s.loc[m, 'p95'])}]{unit}"
+             for m, name, f, unit in HEADLINE if m in s.index]
+    who = f"{label}, " if label else ""
+    return [f"{who}{year} (mean [5%, 95% across replications]): " + "; ".join(parts)]
+
+
+def headline_differences(comparison, year: int | None = None) -> list[str]:
+    """One line per compared scenario: the paired difference from the base in the last year with its 90% t-interval."""
+    year = int(comparison["year"].max()) if year is None else year
+    c = comparison[comparison["year"] == year]
+    lines = []
+    for sc, g in c.groupby("scenario", sort=False):
+        g = g.set_index("metric")
+        parts = [f"{name} {_fmt(m, f, g.loc[m, 'mean_diff'], True)} [{_fmt(m, f, g.loc[m, 'p05'], True)}, "
+                 f"{_fmt(m, f, g.loc[m, 'p95'], True)}]{unit}" for m, name, f, unit in HEADLINE if m in g.index]
+        lines.append(f"{sc} minus base, {year} (mean paired difference [90% t-interval]): " + "; ".join(parts))
+    return lines

@@ -64,24 +64,30 @@ def plan(args) -> int:
         alloc = optimizer.Allocator.from_scenario(sc, objective="shortfall", integer=alloc.integer or None,
                                                   solver=alloc.solver, marginals=False)
 
+    bar = opts.progress_bar("plan", rounds + 1, "rounds", quiet=args.quiet, record=False)  # round 0 = status quo
+
     def progress(row):
+        bar.update(1)
         if row["round"] == 0:
-            opts.say(args, f"plan: round 0 (status quo): coverage optimizer {row['predicted_coverage']:.4f}, simulated "
+            bar.write(f"plan: round 0 (status quo): coverage optimizer {row['predicted_coverage']:.4f}, simulated "
                        f"{row['simulated_coverage']:.4f} (the loop starts from the simulated one); effects estimated; "
                        f"first proposal: predicted gain {row['remaining_gain']:,.1f}")
         else:
             radius = row["trust_radius"]
-            opts.say(args, f"plan: round {row['round']} ({row['step']}, ratio {row['ratio']:.2f}, trust radius "
+            bar.write(f"plan: round {row['round']} ({row['step']}, ratio {row['ratio']:.2f}, trust radius "
                        + ("none" if not math.isfinite(radius) else f"{radius:.2%} of the money") + "): coverage predicted "
                        f"{row['predicted_coverage']:.4f}, simulated {row['simulated_coverage']:.4f}; staff gain "
                        f"predicted {row['predicted_staff_gain']:,.0f}, simulated {row['simulated_staff_gain']:,.0f}; "
                        f"allocation change {row['allocation_change']:.4f}; next proposal moves "
                        f"{row['proposal_change']:.4f} for a predicted gain of {row['remaining_gain']:,.1f}")
         if row["stop"]:
-            opts.say(args, f"plan: {row['stop']}")
+            bar.write(f"plan: {row['stop']}")
+            bar.close()
 
-    pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
-                seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress)
+    with bar:
+        pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
+                    seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc,
+                    progress=progress)
     res, sim = pr.result, pr.simulation
     solution = dict(res.solution)
     rounds_rec = pr.rounds.replace({math.inf: None}).to_dict(orient="records")

@@ -3,12 +3,14 @@
 Files (see DESIGN.md, "Command line and files"):
 
 * ``summary.csv`` -- ``scenario,year,metric,mean,p05,p95``, national;
-* ``counties.csv.gz`` -- ``scenario,county_id,province,field,year,metric,mean,p05,p95``;
+* ``counties.parquet`` -- ``scenario,county_id,province,field,year,metric,mean,p05,p95``
+  (Parquet: typed columns, text as dictionaries, zstd; rows grouped by metric;
+  ``grassroots export FOLDER --csv`` converts it to CSV);
 * ``provinces.csv`` -- ``scenario,province,year,metric,mean,p05,p95``;
-* ``flows.csv.gz`` -- ``scenario,year,field,origin_tier,origin_county,province,destination,
+* ``flows.parquet`` -- ``scenario,year,field,origin_tier,origin_county,province,destination,
   destination_county,persons,p05,p95``: moves between places and exits to places per origin county
   (``simulator.replicate.flows_table``; persons = mean over replications);
-* ``replications.csv.gz`` -- ``scenario,replication,year,metric,value``: national
+* ``replications.parquet`` -- ``scenario,replication,year,metric,value``: national
   values per replication, for paired comparisons with common random numbers;
 * ``metrics.csv`` -- every metric's unit, kind and meaning (``simulator.metrics``);
 * ``manifest.json`` -- scenario and its sha256, master seed and replication
@@ -19,21 +21,20 @@ Files (see DESIGN.md, "Command line and files"):
 + t`` the end of simulated year t.
 
 Resuming: each finished replication is kept in ``<results root>/.cache/run-<digest>/``
-(written atomically); running the same command again reuses them, and the
-folder is removed once the result folder is in place.
+(written atomically; the digest covers everything that changes the results, see
+:mod:`grassroots.checkpoints`); running the same command again reuses them, and the
+folder is removed once the result folder is in place (unless another identical run
+is still using it).  The headline numbers of the last year are printed at the end.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 import time
 
 import pandas as pd
 
 from ..report import write_report
-from ..results import csv_gz_bytes
 from . import options as opts
 
 
@@ -49,30 +50,40 @@ def run(args) -> int:
     workers = opts.workers(args)
     provinces = opts.provinces(args)
     years = args.years if args.years is not None else sc.horizon.years
-    digest = hashlib.sha256(json.dumps({"scenario": scenarios.sha256(sc), "provinces": provinces, "years": years,
-                                        "seed": args.seed, "county_table": getattr(args, "county_table", None),
-                                        "sheet": getattr(args, "sheet", None)},
-                                       sort_keys=True).encode()).hexdigest()[:16]
+    table = opts.user_table(args)                 # CountyDataError: one line per problem, exit 2
 
-    rf = opts.result_folder("run", sc.name, args)   # fails now if --out exists
-    cache_dir = opts.cache_dir(rf, f"run-{digest}")
+    rf = opts.result_folder("run", sc.name, args)   # fails now if --out exists or another run is writing it
+    store = opts.checkpoints(rf, "run", scenarios.sha256(sc), args, years)
     if not args.quiet:
         where = ", ".join(provinces) if provinces else ("scenario's provinces" if sc.region.provinces else "all provinces")
         print(f"run: {sc.name}, {where}, {years} years, {args.replications} replication(s), "
-              f"{workers} worker(s); checkpoints in {cache_dir}", file=sys.stderr)
+              f"{workers} worker(s); checkpoints in {store.folder}", file=sys.stderr)
     started = time.monotonic()
-    table = opts.user_table(args)
-    res = simulator.simulate(sc, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
-                             workers=workers, table=table, progress=opts.progress_printer(args.quiet), checkpoint=cache_dir)
-    seconds = time.monotonic() - started
+    bar = opts.progress_bar("run", args.replications, "replications", quiet=args.quiet)
+    with store, bar:
+        res = simulator.simulate(sc, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
+                                 workers=workers, table=table, progress=opts.progress_printer(args.quiet, bar=bar),
+                                 checkpoint=store.sub("replications"))
+        bar.close()
+        _write(rf, args, sc, res, years, workers, time.monotonic() - started)
+        store.finished()
+    if not args.quiet:
+        for line in opts.headline(res.summary, sc.name):
+            print(line, file=sys.stderr)
+    print(rf.final_path)
+    return 0
 
+
+def _write(rf, args, sc, res, years: int, workers: int, seconds: float) -> None:
+    """The result folder of a finished simulation."""
+    import simulator
     with rf as out:
         out.write_csv("summary.csv", res.summary)
         out.write_csv("provinces.csv", res.provinces)
-        out.write_csv("replications.csv.gz", res.replications)
+        opts.write_large(out, "replications.parquet", res.replications, args, "run")
         out.write_csv("metrics.csv", pd.DataFrame(simulator.metrics.describe()))
-        out.write_bytes("counties.csv.gz", csv_gz_bytes(res.counties))
-        out.write_bytes("flows.csv.gz", csv_gz_bytes(res.flows))
+        opts.write_large(out, "counties.parquet", res.counties, args, "run")
+        opts.write_large(out, "flows.parquet", res.flows, args, "run")
         y0 = res.summary[res.summary.year == res.years[0]].set_index("metric")["mean"]
         out.manifest.update({
             "scenario_sha256": res.scenario_sha256,
@@ -94,6 +105,3 @@ def run(args) -> int:
         })
         write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc], flows=res.flows,
                             lang=getattr(args, "lang", "en"), start_year=res.years[0])
-    simulator.replicate.ReplicationCache(cache_dir, {}).remove()
-    print(rf.final_path)
-    return 0

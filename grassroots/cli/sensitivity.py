@@ -8,8 +8,9 @@ is in the default set, the executor and how many points came from the cache),
 
 Resuming: finished sample points are kept in
 ``<results root>/.cache/sensitivity-<digest>/`` (one small JSON file each,
-written atomically); running the same command again reuses them.  The cache is
-removed once the result folder is in place.  See :mod:`grassroots.studies.sensitivity`.
+written atomically; see :mod:`grassroots.checkpoints`); running the same command
+again reuses them.  The cache is removed once the result folder is in place, unless
+another identical study is still using it.  See :mod:`grassroots.studies.sensitivity`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 from ..report import write_report
 from ..report.study_reports import write_tornadoes
 from ..studies import sensitivity as sa
+from ..checkpoints import CheckpointStore
 from ..studies.executors import make_executor
 from . import options as opts
 
@@ -28,7 +30,6 @@ points_printer = opts.points_printer   # looked up at call time (tests replace i
 def sensitivity(args) -> int:
     """Run the study described by the parsed command-line ``args``; returns the exit status."""
     import scenarios
-    from simulator import replication_seeds
 
     problems = opts.check_common(args)
     sc = opts.load_scenario(args)  # ScenarioError: one line per problem, exit 2
@@ -45,16 +46,28 @@ def sensitivity(args) -> int:
     study = sa.Study(params, method=args.method, samples=args.samples, base=scenarios.to_dict(sc),
                      options=options, seed=args.seed)
 
-    rf = opts.result_folder("sensitivity", sc.name, args)  # fails now if --out exists
-    cache = sa.PointCache.for_study(rf.final_path.parent / opts.CACHE_DIRNAME, "sensitivity", study.cache_key())
-    progress = points_printer("sensitivity", quiet=args.quiet)
+    rf = opts.result_folder("sensitivity", sc.name, args)  # fails now if --out exists or is being written
+    store = CheckpointStore(rf.final_path.parent, "sensitivity", study.cache_key())
+    cache = sa.PointCache(store.folder, study.cache_key())
     if not args.quiet:
         print(f"sensitivity: {study.n_points()} model runs ({args.method}, {len(params)} parameters, "
               f"{args.replications} replication(s) each); cache {cache.folder}", file=sys.stderr)
-    with make_executor(args.workers, args.scheduler) as ex:
-        study.run(executor=ex, cache=cache, progress=progress)
-        executor_info = ex.describe()
+    with store:
+        progress = points_printer("sensitivity", quiet=args.quiet)
+        with make_executor(args.workers, args.scheduler) as ex:
+            study.run(executor=ex, cache=cache, progress=progress)
+            executor_info = ex.describe()
+        _write(rf, args, sc, study, executor_info)
+        store.finished()
+    if not args.quiet:
+        print(f"sensitivity: wrote {rf.final_path}", file=sys.stderr)
+    return 0
 
+
+def _write(rf, args, sc, study, executor_info) -> None:
+    """The result folder of a finished study."""
+    import scenarios
+    from simulator import replication_seeds
     with rf as out:
         out.write_csv("sensitivity.csv", study.indices_)
         out.write_csv("samples.csv", study.samples_)
@@ -76,7 +89,3 @@ def sensitivity(args) -> int:
         # embeds the tornado charts (the PNG files are written above, one per metric)
         write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
                      lang=getattr(args, "lang", "en"))
-    cache.remove()
-    if not args.quiet:
-        print(f"sensitivity: wrote {rf.final_path}", file=sys.stderr)
-    return 0

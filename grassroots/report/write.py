@@ -130,10 +130,10 @@ def read_results(folder: str | Path) -> dict[str, Any]:
     for key, name in files.items():
         if (p / name).exists():
             out[key] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
-    for name in ("counties.csv.gz", "counties.csv"):
-        if (p / name).exists():
-            out["counties"] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
-            break
+    from ..results import read_table
+    counties = read_table(p, "counties")   # counties.parquet (or the .csv.gz / .csv of earlier versions)
+    if counties is not None:
+        out["counties"] = counties
     for key, name in (("manifest", "manifest.json"), ("solution", "solution.json")):
         if (p / name).exists():
             out[key] = json.loads((p / name).read_text(encoding="utf-8"))

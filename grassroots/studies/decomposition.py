@@ -124,6 +124,27 @@ def content_key(sc) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+def planned_sub_runs(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str]) -> int:
+    """How many simulations :func:`decompose` will run (coalitions not equal in content to a scenario or to
+    each other), counted before running any, so that a progress bar can show the whole comparison's total."""
+    import scenarios
+    seen = {content_key(sc) for sc in scenarios_}
+    base_doc = scenarios.to_dict(base_sc)
+    n = 0
+    for sc, lab in zip(scenarios_[1:], labels[1:]):
+        doc = scenarios.to_dict(sc)
+        fams = changed_families(base_doc, doc)
+        for k in range(len(fams) + 1):
+            for subset in itertools.combinations(fams, k):
+                sub_doc = subset_document(base_doc, doc, subset)
+                sub_doc["name"] = "+".join([base_label, *sorted(subset)]) if subset else base_label
+                key = content_key(scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc))
+                if key not in seen:
+                    seen.add(key)
+                    n += 1
+    return n
+
+
 def _means(summary: pd.DataFrame) -> pd.Series:
     s = summary[summary["metric"].isin(DECOMPOSED_METRICS)]
     return s.set_index(["metric", "year"])["mean"].sort_index()

@@ -124,9 +124,23 @@ class ProcessExecutor(_Base):
                 for fut in sorted(done, key=pending.__getitem__):
                     i = pending.pop(fut)
                     yield i, fut.result()
+        except BaseException as e:
+            if not isinstance(e, Exception):   # Ctrl-C (KeyboardInterrupt) or exit: stop the workers now
+                self.terminate()
+            raise
         finally:
             for fut in pending:
                 fut.cancel()
+
+    def terminate(self) -> None:
+        """Stop every worker at once (their running items are lost; finished ones were yielded already)."""
+        for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+            proc.terminate()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is not None and not issubclass(exc_type, Exception):   # interrupted: do not wait for workers
+            self.terminate()
+        return super().__exit__(exc_type, exc, tb)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "global sensitivity analysis (Morris, Sobol) of scenario parameters",
     "calibrate": "fit behaviour parameters to observed rates",
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
+    "app": "start the web app (http://127.0.0.1:8765; needs the app extra)",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -51,6 +52,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "sensitivity": ("grassroots.cli.sensitivity", "sensitivity"),
     "calibrate": ("grassroots.cli.calibrate", "calibrate"),
     "plan": ("grassroots.cli.plan", "plan"),
+    "app": ("grassroots.cli.app", "app"),
 }
 
 
@@ -122,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
+
+    from .app import add_arguments as _app_arguments
+    _app_arguments(sub.add_parser("app", help=COMMANDS["app"]))
     return parser
 
 

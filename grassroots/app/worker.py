@@ -3,16 +3,20 @@
 It runs the ``grassroots`` command line (:func:`grassroots.cli.main`) with the job's arguments and
 ``--out ROOT/<folder>``, so the result folder, its manifest and ``reproduce`` line are the CLI's own.
 SIGTERM (the page's *Cancel*) becomes KeyboardInterrupt, so the CLI removes its unfinished folder as it
-does on Ctrl-C.  The exit status and the time taken go to ``JOBDIR/status.json``.
+does on Ctrl-C.  The worker runs at a lower CPU priority (nice 5) so pages answer quickly meanwhile.
+The exit status and the time taken go to ``JOBDIR/status.json``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
 from pathlib import Path
+
+WORKER_NICENESS = 5
 
 
 def _interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -23,6 +27,10 @@ def main(jobdir: str, root: str) -> int:
     jd = Path(jobdir)
     spec = json.loads((jd / "spec.json").read_text(encoding="utf-8"))
     signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        os.nice(WORKER_NICENESS)   # the server's pages stay quick while jobs compute
+    except OSError:
+        pass
     argv = [*spec["argv"], "--out", str(Path(root) / spec["out"])]
     sys.argv = ["grassroots", *argv]
     started = time.monotonic()

@@ -125,8 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
 
-    from .app import add_arguments as _app_arguments
-    _app_arguments(sub.add_parser("app", help=COMMANDS["app"]))
+    p = sub.add_parser("app", help=COMMANDS["app"])
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--open", action="store_true", help="open the app in a web browser")
+    p.add_argument("--token", metavar="SECRET", help="shared secret every request must carry (?token=SECRET or the "
+                                                     "X-Grassroots-Token header); required off 127.0.0.1")
+    p.add_argument("--results", default="results", metavar="DIR", help="results folder the app reads and writes (default results)")
     return parser
 
 

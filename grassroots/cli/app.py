@@ -12,18 +12,8 @@ import sys
 from .options import InputError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = "127.0.0.1"     # the parser in grassroots/cli/__init__.py states the same defaults (tested)
 DEFAULT_PORT = 8765
-
-
-def add_arguments(p) -> None:
-    """The options of ``grassroots app`` (called by the parser in :mod:`grassroots.cli`)."""
-    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this computer only)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--open", action="store_true", help="open the app in a web browser")
-    p.add_argument("--token", metavar="SECRET", help="shared secret every request must carry (?token=SECRET or the "
-                                                     "X-Grassroots-Token header); required off 127.0.0.1")
-    p.add_argument("--results", default="results", metavar="DIR", help="results folder the app reads and writes (default results)")
 
 
 def check(args) -> list[str]:

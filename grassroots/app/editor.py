@@ -62,8 +62,9 @@ def shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def parse(text: str, kind: str, base: Any) -> Any:
-    """The form's text for a parameter as the value the schema expects (the loader checks it)."""
+def parse(text: str, kind: str, base: Any, item: type | None = None) -> Any:
+    """The form's text for a parameter as the value the schema expects (the loader checks it);
+    ``item`` is the element type of a list (text items stay text: province codes such as "64")."""
     text = (text or "").strip()
     if kind == "true or false":
         return text.lower() in ("true", "1", "on", "yes")
@@ -72,7 +73,7 @@ def parse(text: str, kind: str, base: Any) -> Any:
         sample = base[0] if isinstance(base, (list, tuple)) and base else None
         out = []
         for t in items:
-            if isinstance(sample, str) or sample is None and not _number(t):
+            if item is str or isinstance(sample, str) or (item is None and sample is None and not _number(t)):
                 out.append(t)
             else:
                 out.append(_num(t))
@@ -104,14 +105,18 @@ def _num(t: str):
 
 def diff(base_sc, form: dict[str, str]) -> dict[str, tuple[Any, Any]]:
     """``{key: (base value, new value)}`` for every parameter whose form value differs from the base."""
+    import typing
+
     import scenarios
+    leaves = scenarios.leaf_paths()
     out: dict[str, tuple[Any, Any]] = {}
     for row in scenarios.describe_params():
         key = row["key"]
         if key not in form or key in ("name", "description"):
             continue
         old = scenarios.to_dict(scenarios.get_path(base_sc, key))
-        new = parse(form[key], row["type"], old)
+        args = typing.get_args(leaves[key][0]) if key in leaves else ()
+        new = parse(form[key], row["type"], old, item=args[0] if args else None)
         if not _same(old, new):
             out[key] = (old, new)
     return out

@@ -114,7 +114,15 @@ def allocation(folder: Path, lang: str, fields: list[str] | None = None) -> tupl
         a = a[a["field"].isin(fields)]
     if a.empty:
         return [], [], 0
+    import scenarios
+    # posts and places add up over fields; a per-person top-up (yuan/month) does not: the highest field's is shown
+    per_person = {lv for lv in a["lever"].unique() if "yuan/month" in scenarios.LEVERS.get(lv, "")}
     q = a.pivot_table(index=["county_id", "province"], columns="lever", values="quantity", aggfunc="sum", fill_value=0)
+    if per_person:
+        top = a[a["lever"].isin(per_person)].pivot_table(index=["county_id", "province"], columns="lever",
+                                                         values="quantity", aggfunc="max", fill_value=0)
+        for lv in top.columns:
+            q[lv] = top[lv].reindex(q.index).fillna(0)
     cost = a.groupby(["county_id", "province"])["cost_yuan"].sum()
     q = q.assign(_cost=cost).sort_values("_cost", ascending=False)
     names = _county_names(list(q.index.get_level_values(0)), lang)
@@ -123,7 +131,8 @@ def allocation(folder: Path, lang: str, fields: list[str] | None = None) -> tupl
     for (county, prov), r in q.head(MAX_COUNTY_ROWS).iterrows():
         rows.append({"county": names.get(county, county), "province": label(prov, lang),
                      "values": [fmt_number(r[c]) for c in levers], "cost": fmt_yuan(r["_cost"], lang)})
-    return [label(c, lang) for c in levers], rows, len(q)
+    unit = "（元/月，最高领域）" if lang == "zh" else " (yuan/month, highest field)"
+    return [label(c, lang) + (unit if c in per_person else "") for c in levers], rows, len(q)
 
 
 def _county_names(ids: list[str], lang: str) -> dict[str, str]:
@@ -147,6 +156,21 @@ def one_more_million(folder: Path) -> float | None:
         return None
     bp = (s.get("shadow_prices") or {}).get("budget")
     return None if bp is None else float(bp) * 1e6
+
+
+def budget_summary(folder: Path, lang: str) -> dict | None:
+    """Budget used of the budget, and the shortfall before and after the allocation (``solution.json``)."""
+    from ..report.labels import fmt_number, fmt_yuan
+    try:
+        s = json.loads((folder / "solution.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    t = s.get("totals") or {}
+    if "budget_used_yuan" not in s:
+        return None
+    return {"status": s.get("status", ""), "used": fmt_yuan(s.get("budget_used_yuan"), lang),
+            "budget": fmt_yuan(s.get("budget_yuan"), lang),
+            "before": fmt_number(t.get("shortfall_before")), "after": fmt_number(t.get("shortfall_after"))}
 
 
 def frontier(folder: Path, lang: str) -> list[dict]:

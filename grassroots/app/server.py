@@ -397,10 +397,12 @@ class App:
         levers, alloc_rows, n_counties = folders.allocation(folder, lang, fields)
         png = folders.county_map(folder, lang) if (folder / "counties.csv.gz").exists() else None
         return {"name": folder.name, "manifest": m, "files": folders.files_of(folder),
-                "figures": [f for f in folders.files_of(folder) if f.endswith(".png")],
+                "figures": sorted((f for f in folders.files_of(folder) if f.endswith(".png")),
+                                  key=lambda f: ("trajector" not in f, "decompos" not in f, f)),
                 "headline": folders.headline(folder, lang), "decomposition": folders.decomposition(folder, lang),
                 "levers": levers, "alloc_rows": alloc_rows, "n_counties": n_counties,
-                "one_more_million": folders.one_more_million(folder), "frontier": folders.frontier(folder, lang),
+                "one_more_million": folders.one_more_million(folder),
+                "budget_summary": folders.budget_summary(folder, lang), "frontier": folders.frontier(folder, lang),
                 "map_png": base64.b64encode(png).decode() if png else None, "fields": fields}
 
     async def file(self, request: Request):

@@ -1,0 +1,155 @@
+"""The web app in a real browser (Playwright driving Debian's chromium; no browser is downloaded).
+
+One scenario a planner follows: open each page, edit a lever and see the change and a validation message,
+run a small comparison (Ningxia 64, 2 years, 2 replications), see the headline table, download the CSV,
+reopen the finished comparison from the cache, allocate a budget, switch to Chinese; and Chinese by default
+for a browser that asks for it.  A screenshot of each page is kept in the test's tmp folder; those of the
+Compare and Budget pages are copied to docs/ for the README.
+
+Skipped (with the reason) only when /usr/bin/chromium or the playwright package is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it with apt",
+                allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed (test extra)")
+pytest.importorskip("starlette")
+
+from app_server import ROOT, Server  # noqa: E402
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+DOCS = ROOT / "docs"
+RUN_LIMIT_MS = 240_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("browser") / "results")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _shot(page, tmp_path: Path, name: str, docs: bool = False) -> Path:
+    path = tmp_path / f"app-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if docs:
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(path, DOCS / f"app-{name}.png")
+    return path
+
+
+def test_a_planner_in_the_browser(server, browser, tmp_path):
+    ctx = browser.new_context(locale="en-US", accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+
+    # Scenario: edit a lever, see the change against the base; a bad value is named beside its field
+    page.goto(f"{server.url}/scenario?base=policy-2016")
+    assert page.locator("header nav a.active").inner_text() == "Scenario"
+    page.locator("#group-pay summary").click()
+    page.fill("#name", "more-subsidy")
+    page.fill('[id="f-pay.township_subsidy_remote_extra"]', "150")
+    page.locator('[id="f-pay.performance_tilt_township"]').fill("-1")
+    page.click("#check")
+    assert "pay.performance_tilt_township" in page.locator("#diff").inner_text()
+    err = page.locator('[id="f-pay.performance_tilt_township"] ~ .field-error').first
+    assert "pay.performance_tilt_township" in err.inner_text() and "allowed" in err.inner_text()
+    page.locator('[id="f-pay.performance_tilt_township"]').fill("0.2")
+    page.click("#save")
+    page.locator("#saved").wait_for()
+    assert "Traceback" not in page.content()
+    _shot(page, tmp_path, "scenario")
+    with page.expect_download() as dl:
+        page.click("#download-toml")
+    toml_text = Path(dl.value.path()).read_text()
+    assert 'extends = "policy-2016"' in toml_text and "pay.township_subsidy_remote_extra = 150" in toml_text
+
+    # Compare: Ningxia, 2 years, 2 replications; progress page, then the headline table
+    page.goto(f"{server.url}/compare")
+    page.select_option("#province", ["64"])
+    page.fill("#years", "2")
+    page.fill("#replications", "2")
+    page.click("#run")
+    page.locator("#headline").wait_for(timeout=RUN_LIMIT_MS)
+    assert "Coverage" in page.locator("#headline").inner_text()
+    assert "grassroots compare baseline policy-2016 --province 64 --years 2 --replications 2" in page.locator("code.repro").inner_text()
+    _shot(page, tmp_path, "compare", docs=True)
+    result_url = page.url
+    with page.expect_download() as dl:
+        page.locator("a.file", has_text="comparison.csv").click()
+    rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
+    assert rows and set(rows[0]) == {"metric", "year", "scenario", "base", "mean_diff", "p05", "p95"}
+    assert {r["scenario"] for r in rows} == {"policy-2016"}
+
+    # the same comparison again comes from the cache: straight to the same result folder
+    page.goto(f"{server.url}/compare")
+    page.select_option("#province", ["64"])
+    page.fill("#years", "2")
+    page.fill("#replications", "2")
+    t0 = time.monotonic()
+    page.click("#run")
+    page.locator("#headline").wait_for(timeout=10_000)
+    reopened = time.monotonic() - t0
+    assert page.url == result_url, (page.url, result_url)
+    print(f"reopening a finished comparison: {reopened:.2f} s")
+
+    # Budget: allocation per county and one more million
+    page.goto(f"{server.url}/budget")
+    page.select_option("#province", ["64"])
+    page.fill("#budget_million", "200")
+    page.click("#run")
+    page.locator("#allocation").wait_for(timeout=RUN_LIMIT_MS)
+    assert page.locator("#one-more-million").inner_text()
+    _shot(page, tmp_path, "budget", docs=True)
+
+    # Results: the folders on disk, each reopened with its report
+    page.goto(f"{server.url}/results")
+    names = page.locator("#results-table").inner_text()
+    assert "compare" in names and "optimize" in names
+    _shot(page, tmp_path, "results")
+    page.locator("#results-table a", has_text="compare-").first.click()
+    page.locator("#report-link").wait_for()
+    with ctx.expect_page() as report:
+        page.click("#report-link")
+    report.value.wait_for_load_state()
+    assert report.value.title()
+
+    # Chinese: the switch at the top
+    page.goto(f"{server.url}/compare")
+    page.click("#lang-switch")
+    page.wait_for_url("**/compare")
+    assert page.locator("header nav a.active").inner_text() == "比较"
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    _shot(page, tmp_path, "compare-zh")
+    page.goto(result_url)
+    assert "覆盖率" in page.locator("#headline").inner_text()
+    ctx.close()
+
+
+def test_chinese_by_default_for_a_chinese_browser(server, browser, tmp_path):
+    ctx = browser.new_context(locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{server.url}/budget")
+    assert page.locator("header nav a.active").inner_text() == "预算"
+    _shot(page, tmp_path, "budget-zh")
+    ctx.close()

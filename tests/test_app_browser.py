@@ -4,7 +4,8 @@ One scenario a planner follows: open each page, edit a lever and see the change 
 run a small comparison (Ningxia 64, 2 years, 2 replications), see the headline table, download the CSV,
 reopen the finished comparison from the cache, allocate a budget, switch to Chinese; and Chinese by default
 for a browser that asks for it.  A screenshot of each page is kept in the test's tmp folder; those of the
-Compare and Budget pages are copied to docs/ for the README.
+Compare and Budget pages are copied to docs/ for the README
+(only when missing, or with GRASSROOTS_DOCS_SCREENSHOTS=1, so a test run leaves the work tree clean).
 
 Skipped (with the reason) only when /usr/bin/chromium or the playwright package is absent.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 import time
 from pathlib import Path
@@ -52,7 +54,7 @@ def browser():
 def _shot(page, tmp_path: Path, name: str, docs: bool = False) -> Path:
     path = tmp_path / f"app-{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and (os.environ.get("GRASSROOTS_DOCS_SCREENSHOTS") == "1" or not (DOCS / f"app-{name}.png").exists()):
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(path, DOCS / f"app-{name}.png")
     return path

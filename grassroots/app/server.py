@@ -127,6 +127,10 @@ class App:
         from ..report.labels import label
         return [(c, f"{c} {label(c, lang)}") for c in scenarios.province_codes()]
 
+    def field_labels(self, lang: str) -> dict[str, str]:
+        from ..report.labels import label
+        return {f: label(f, lang) for f in FIELDS}
+
     def scenario_options(self) -> list[str]:
         import scenarios
         return scenarios.bundled_names() + [n for n in editor.saved(self.root) if n not in scenarios.bundled_names()]
@@ -311,7 +315,7 @@ class App:
             return self.page(request, "budget.html", status=400 if errors else 200, errors=errors,
                              options=self.scenario_options(), scenario=scen, provinces=self.province_options(lang),
                              chosen_provinces=provs, objective=objective, budget_million=budget_m, target=target,
-                             fields=fields, all_fields=FIELDS, frontier=frontier)
+                             fields=fields, all_fields=FIELDS, frontier=frontier, field_labels=self.field_labels(lang))
         common = []
         for p in provs:
             common += ["--province", p]

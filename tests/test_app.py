@@ -91,6 +91,29 @@ def test_requests_without_the_token_are_refused(tmp_path):
         s.stop()
 
 
+def test_other_web_sites_cannot_drive_a_local_app(server):
+    # DNS rebinding: a page of another site resolving its own name to 127.0.0.1
+    status, _, body = server.request("GET", "/results", headers={"Host": f"evil.example:{server.port}"})
+    assert status == 403 and b"not this computer" in body
+    # a cross-site form post from the planner's own browser
+    form = {"scenario": ["baseline", "policy-2016"], "province": ["64"], "years": "1", "replications": "1"}
+    status, _, body = server.request("POST", "/compare", body=form, headers={"Origin": "http://evil.example"})
+    assert status == 403 and b"evil.example" in body
+    assert server.request("GET", "/results", headers={"Host": f"localhost:{server.port}"})[0] == 200
+
+
+def test_off_loopback_prints_a_warning_and_gates_by_token(monkeypatch, capsys, tmp_path):
+    import uvicorn
+
+    from grassroots.cli import main
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: seen.update(app=app, host=host, port=port))
+    assert main(["app", "--host", "0.0.0.0", "--token", TOKEN, "--results", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING" in err and "0.0.0.0" in err and f"?token={TOKEN}" in err
+    assert seen["host"] == "0.0.0.0" and seen["app"].token == TOKEN and seen["app"].loopback is False
+
+
 # ----------------------------------------------------------------------------- paths
 
 def test_safe_path_keeps_inside_the_root(tmp_path):
@@ -223,6 +246,31 @@ def test_cancel_stops_the_worker_and_leaves_no_folder(server):
     assert not list(server.results.glob(f".{spec['out']}.partial-*"))
     with pytest.raises(OSError):
         os.kill(spec["pid"], 0)   # the worker's process is gone (reaped by the server)
+
+
+def test_a_run_survives_the_page_and_even_the_server(tmp_path):
+    """The job's state is on disk: a new server over the same results folder follows it to its end."""
+    first = Server(tmp_path / "results")
+    try:
+        body = {"scenario": ["baseline", "policy-2016"], "province": ["64"], "years": "2", "replications": "2",
+                "seed": "7"}
+        status, headers, _ = first.request("POST", "/compare", body=body)
+        assert status == 303
+        key = headers["location"].rsplit("/", 1)[1]
+    finally:
+        first.stop()
+    second = Server(tmp_path / "results")
+    try:
+        d = wait_done(second, key)
+        assert d["done"], d
+        status, _, page = second.request("GET", d["result_url"])
+        assert status == 200 and b'id="headline"' in page
+        m = json.loads((second.results / d["jobs"][0]["out"] / "manifest.json").read_text())
+        assert m["reproduce"].startswith("grassroots compare baseline policy-2016 --province 64 --years 2")
+        status, headers, _ = second.request("POST", "/compare", body=body)      # asked again: the cache
+        assert status == 303 and headers["location"] == f"/jobs/{key}"
+    finally:
+        second.stop()
 
 
 def test_bad_compare_form_shows_problems_and_starts_nothing(server):

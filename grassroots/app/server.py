@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
 from . import editor, folders
@@ -39,11 +39,30 @@ FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
 # ----------------------------------------------------------------------------- token gate and body limit
 
-class Gate:
-    """ASGI middleware: the shared-secret token (when set) and the request-body size limit."""
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
 
-    def __init__(self, app, token: str | None):
-        self.app, self.token = app, token
+
+class Gate:
+    """ASGI middleware: the shared-secret token (when set), the request-body size limit, and two checks
+    against other web sites reaching a local app through the planner's own browser: on loopback the
+    ``Host`` header must name this computer (DNS rebinding), and a POST whose ``Origin`` is another site
+    is refused (cross-site form posts)."""
+
+    def __init__(self, app, token: str | None, loopback: bool = True):
+        self.app, self.token, self.loopback = app, token, loopback
+
+    def _foreign(self, scope) -> str | None:
+        """Why a request comes from another web site, or None."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+        if self.loopback and name not in LOOPBACK_NAMES:
+            return f"Host {host!r} is not this computer"
+        origin = headers.get("origin")
+        if scope["type"] == "http" and scope.get("method") == "POST" and origin and origin != "null":
+            if urllib.parse.urlsplit(origin).netloc != host:
+                return f"a form posted from {origin!r}"
+        return None
 
     def _ok(self, scope) -> tuple[bool, bool]:
         """(allowed, came in the URL)."""
@@ -67,6 +86,12 @@ class Gate:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
+        foreign = self._foreign(scope)
+        if foreign:
+            resp = PlainTextResponse(f"403: refused: {foreign}\n", status_code=403)
+            if scope["type"] == "websocket":
+                return await send({"type": "websocket.close", "code": 1008})
+            return await resp(scope, receive, send)
         ok, in_url = self._ok(scope)
         if not ok:
             if scope["type"] == "websocket":
@@ -418,8 +443,9 @@ class App:
                             content_disposition_type="attachment" if attach else "inline")
 
 
-def create_app(root: str | Path = "results", token: str | None = None) -> Starlette:
-    """The ASGI app over the results folder ``root``; with ``token`` every request must carry it."""
+def create_app(root: str | Path = "results", token: str | None = None, loopback: bool = True):
+    """The ASGI app over the results folder ``root``; with ``token`` every request must carry it;
+    ``loopback``: served on 127.0.0.1 only (requests must name this computer in ``Host``)."""
     a = App(root)
     routes = [
         Route("/", a.home), Route("/healthz", a.healthz), Route("/lang/{lang}", a.set_lang),
@@ -435,8 +461,4 @@ def create_app(root: str | Path = "results", token: str | None = None) -> Starle
     ]
     app = Starlette(routes=routes)
     app.state.grassroots = a
-    return Gate(app, token)
-
-
-def not_found(request, exc) -> Response:  # pragma: no cover - starlette default is fine
-    return PlainTextResponse("404\n", status_code=404)
+    return Gate(app, token, loopback=loopback)

@@ -45,7 +45,7 @@ def app(args) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{args.port}/" + (f"?token={args.token}" if args.token else "")
     print(f"grassroots app: {url} (results in {args.results}; Ctrl-C stops)", file=sys.stderr)
-    asgi = create_app(args.results, token=args.token)
+    asgi = create_app(args.results, token=args.token, loopback=args.host in LOOPBACK)
     if args.open:
         import threading
         import webbrowser

@@ -221,6 +221,60 @@ def test_progress_lines():
     assert jobs.progress("optimize: 10 pairs", 0)[0] is None
 
 
+def test_progress_of_a_single_bar_off_a_terminal():
+    log = "compare: a, b\ncompare: 40% (4/10 replications, 0.13/s, about 46 s left)\ncompare: 50% (5/10 replications"
+    assert jobs.progress(log, 2)[0] == pytest.approx(0.5)
+    assert jobs.problems_of(log + ")\ngrassroots compare: --years: 0 is not allowed\n") == \
+        "compare: a, b\ngrassroots compare: --years: 0 is not allowed"
+
+
+def _fake_result(folder: Path, with_parquet: bool = False) -> Path:
+    import pandas as pd
+    folder.mkdir(parents=True)
+    rows = []
+    for scen, staff in (("baseline", 80.0), ("policy-2016", 90.0)):
+        for cid in ("640104", "640105"):
+            for field in ("health", "education"):
+                rows += [(scen, cid, "64", field, 2018, "staff", staff / 2), (scen, cid, "64", field, 2018, "demand", 50.0),
+                         (scen, cid, "64", field, 2017, "staff", 1.0), (scen, cid, "64", field, 2017, "demand", 50.0)]
+    df = pd.DataFrame(rows, columns=["scenario", "county_id", "province", "field", "year", "metric", "mean"])
+    if with_parquet:
+        df.to_parquet(folder / "counties.parquet")
+    else:
+        df.to_csv(folder / "counties.csv.gz", index=False)
+    (folder / "manifest.json").write_text(json.dumps({"command": "compare", "base": "baseline"}))
+    pd.DataFrame({"metric": ["coverage"], "year": [2018], "scenario": ["policy-2016"], "base": [0.8],
+                  "mean_diff": [0.1], "ci_low": [0.08], "ci_high": [0.12]}).to_csv(folder / "comparison.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("with_parquet", [False, True])
+def test_map_slot_takes_a_maps_module_when_there_is_one(tmp_path, monkeypatch, with_parquet):
+    import types
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    folder = _fake_result(tmp_path / "compare-x", with_parquet)
+    values, text, center = folders.map_values(folder, "en")
+    assert center == 0.0 and "percentage points" in text
+    assert values.to_dict() == pytest.approx({"640104": 10.0, "640105": 10.0})   # 90% - 80% coverage
+    monkeypatch.setitem(sys.modules, "grassroots.maps", None)                   # no maps module: no map
+    assert folders.county_map(folder, "en") is None
+    seen = {}
+
+    def county_map(values, *, label, **kw):
+        seen.update(values=values, label=label, **kw)
+        fig = Figure(figsize=(2, 2))
+        fig.add_subplot().plot([0, 1])
+        return fig
+    monkeypatch.setitem(sys.modules, "grassroots.maps", types.SimpleNamespace(county_map=county_map))
+    png = folders.county_map(folder, "en")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and seen["center"] == 0.0 and len(seen["values"]) == 2
+    rows = folders.headline(folder, "en")
+    assert rows[0]["diff"] == "+10.0 pp" and rows[0]["interval"] == "+8.0 pp – +12.0 pp"
+
+
 def test_cache_key_ignores_workers_only():
     k = jobs.JobStore.key
     assert k(["compare", "a", "b", "--workers", "2"], ["h"]) == k(["compare", "a", "b", "--workers", "1"], ["h"])

@@ -78,7 +78,8 @@ def headline(folder: Path, lang: str) -> list[dict]:
     path = folder / "comparison.csv"
     if not path.exists():
         return []
-    cmp = _read_csv(path)          # metric,year,scenario,base,mean_diff,p05,p95 ('base' = the base's mean)
+    cmp = _read_csv(path)          # metric,year,scenario,base,mean_diff,ci_low,ci_high ('base' = the base's mean)
+    cmp = cmp.rename(columns={"p05": "ci_low", "p95": "ci_high"})    # the interval's older column names
     year = int(cmp["year"].max())
     rows = []
     for metric in HEADLINE_METRICS:
@@ -87,7 +88,7 @@ def headline(folder: Path, lang: str) -> list[dict]:
             rows.append({"metric": label(metric, lang), "scenario": r.scenario, "year": year,
                          "base": fmt_value(metric, r.base, lang),
                          "diff": fmt_value(metric, r.mean_diff, lang, diff=True),
-                         "interval": fmt_interval(metric, r.p05, r.p95, lang, diff=True)})
+                         "interval": fmt_interval(metric, r.ci_low, r.ci_high, lang, diff=True)})
     return rows
 
 
@@ -187,23 +188,75 @@ def frontier(folder: Path, lang: str) -> list[dict]:
     return out
 
 
+def _counties(folder: Path, columns_metric: tuple[str, ...]):
+    """The per-county table of a run (``counties.parquet`` or ``counties.csv.gz``), only the given metrics."""
+    import pandas as pd
+    pq, gz = folder / "counties.parquet", folder / "counties.csv.gz"
+    if pq.exists():
+        df = pd.read_parquet(pq, filters=[("metric", "in", list(columns_metric))])
+    elif gz.exists():
+        df = _read_csv(gz)
+    else:
+        return None
+    df = df[df["metric"].isin(columns_metric)].copy()
+    df["county_id"] = df["county_id"].astype(str)
+    return df
+
+
+def map_values(folder: Path, lang: str):
+    """(per-county values indexed by county_id, colour-bar label, centre) for the result's map, or None.
+
+    A comparison: the change of coverage (staff / demand over all fields) in the final year, first other
+    scenario minus the base, in percentage points (diverging around 0).  A single run: its coverage.
+    An allocation: its cost per county (yuan/year).
+    """
+    from ..report.labels import label
+    alloc = folder / "allocation.csv"
+    if alloc.exists():
+        a = _read_csv(alloc)
+        return a.groupby("county_id")["cost_yuan"].sum(), label("cost_yuan", lang), None
+    c = _counties(folder, ("staff", "demand"))
+    if c is None or c.empty:
+        return None
+    c = c[c["year"] == c["year"].max()]
+    tot = c.pivot_table(index=["scenario", "county_id"], columns="metric", values="mean", aggfunc="sum")
+    cov = (tot["staff"] / tot["demand"]).unstack(0)
+    m = manifest(folder) or {}
+    scen = list(cov.columns)
+    base = m.get("base") if m.get("base") in scen else scen[0]
+    others = [s for s in scen if s != base]
+    if not others:
+        return cov[base], label("coverage", lang), None
+    unit = "（个百分点）" if lang == "zh" else " (percentage points)"
+    text = f"{label('coverage', lang)}: {others[0]} − {base}{unit}"
+    return 100 * (cov[others[0]] - cov[base]), text, 0.0
+
+
 def county_map(folder: Path, lang: str) -> bytes | None:
-    """A county map PNG when a maps function exists (the geo work adds one), else None: imported lazily."""
+    """A county map PNG when the maps module exists (``grassroots.maps.county_map``, from the geo work),
+    imported only here; None (the page omits the map) when it does not or cannot draw this result."""
     import importlib
-    for module, func in (("grassroots.report.maps", "county_map"), ("grassroots.report.figures", "county_map")):
-        try:
-            fn = getattr(importlib.import_module(module), func)
-        except (ImportError, AttributeError):
-            continue
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            from ..report.figures import to_png
-            counties = folder / "counties.csv.gz"
-            if not counties.exists():
-                return None
-            fig = fn(_read_csv(counties), lang=lang)
-            return to_png(fig)
-        except Exception:  # noqa: BLE001 - the map slot is omitted when the maps code cannot draw this
+    import io
+    try:
+        maps = importlib.import_module("grassroots.maps")
+        draw = maps.county_map
+    except (ImportError, AttributeError):
+        return None
+    try:
+        got = map_values(folder, lang)
+        if got is None:
             return None
-    return None
+        values, text, center = got
+        font = None
+        if lang == "zh":
+            from ..report.labels import cjk_font
+            font = cjk_font()
+        kw = {"label": text, "font": font}
+        if center is not None:
+            kw.update(center=center, cmap="RdBu")
+        fig = draw(values, **kw)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
+        return buf.getvalue()
+    except Exception:  # noqa: BLE001 - the map slot is omitted when the maps code cannot draw this result
+        return None

@@ -36,6 +36,8 @@ JOBS_DIRNAME = ".jobs"
 KEY_RE = re.compile(r"^[0-9a-f]{20}$")
 _PROGRESS = re.compile(r"(?:([^\r\n:]+): )?run: (\d+)/(\d+)")
 _STEPS = re.compile(r"(\w[\w-]*): (\d+)/(\d+) (?:budget|points)")
+_BAR = re.compile(r"(?m)^([\w-]+): \d+% \((\d+)/(\d+) ")    # one bar per command: 'run: 40% (4/10 replications, ...'
+
 CANCEL_GRACE_SECONDS = 5.0
 
 
@@ -208,14 +210,19 @@ def progress(log: str, simulations: int) -> tuple[float | None, str]:
     """(fraction done, last progress line) from a command's printed progress.
 
     ``label: run: d/t replications`` lines (one label per simulated scenario; ``simulations`` of them
-    expected) and ``frontier: i/n budget ...`` / ``sensitivity: d/t points`` lines are understood;
-    anything else gives None (the page then shows a moving bar).
+    expected), a command's single bar written off a terminal (``run: 40% (4/10 replications, ...)``) and
+    ``frontier: i/n budget ...`` / ``sensitivity: d/t points`` lines are understood; anything else gives
+    None (the page then shows a moving bar).
     """
+    lines = [ln.strip() for ln in re.split(r"[\r\n]+", log) if ln.strip()]
+    last = lines[-1] if lines else ""
+    bars = _BAR.findall(log)
+    if bars:
+        _, d, t = bars[-1]
+        return min(int(d) / max(int(t), 1), 0.99), last
     runs: dict[str, float] = {}
     for label, d, t in _PROGRESS.findall(log):
         runs[label or ""] = int(d) / max(int(t), 1)
-    lines = [ln.strip() for ln in re.split(r"[\r\n]+", log) if ln.strip()]
-    last = lines[-1] if lines else ""
     if runs:
         n = max(simulations, len(runs), 1)
         return min(sum(runs.values()) / n, 0.99), last
@@ -233,5 +240,5 @@ def problems_of(log: str) -> str:
         return ""
     if any(ln.startswith("Traceback") for ln in lines):
         return "internal error: " + lines[-1]
-    keep = [ln for ln in lines if not _PROGRESS.search(ln)]
+    keep = [ln for ln in lines if not _PROGRESS.search(ln) and not _BAR.match(ln)]
     return "\n".join(keep[-12:])

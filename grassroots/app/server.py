@@ -424,7 +424,7 @@ class App:
         import base64
         m = folders.manifest(folder) or {}
         levers, alloc_rows, n_counties = folders.allocation(folder, lang, fields)
-        png = folders.county_map(folder, lang) if (folder / "counties.csv.gz").exists() else None
+        png = folders.county_map(folder, lang)
         return {"name": folder.name, "manifest": m, "files": folders.files_of(folder),
                 "figures": sorted((f for f in folders.files_of(folder) if f.endswith(".png")),
                                   key=lambda f: ("trajector" not in f, "decompos" not in f, f)),

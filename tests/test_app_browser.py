@@ -60,6 +60,13 @@ def _shot(page, tmp_path: Path, name: str, docs: bool = False) -> Path:
     return path
 
 
+def _maps_module() -> bool:
+    import importlib.util
+
+    from grassroots.app.folders import MAPS_MODULES
+    return any(importlib.util.find_spec(m) is not None for m in MAPS_MODULES)
+
+
 def test_a_planner_in_the_browser(server, browser, tmp_path):
     ctx = browser.new_context(locale="en-US", accept_downloads=True, viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
@@ -95,12 +102,14 @@ def test_a_planner_in_the_browser(server, browser, tmp_path):
     page.locator("#headline").wait_for(timeout=RUN_LIMIT_MS)
     assert "Coverage" in page.locator("#headline").inner_text()
     assert "grassroots compare baseline policy-2016 --province 64 --years 2 --replications 2" in page.locator("code.repro").inner_text()
+    if _maps_module():   # a county map appears once the geo work's maps module is there
+        assert page.locator("#county-map").count() + page.locator('img[alt*="map"]').count() >= 1
     _shot(page, tmp_path, "compare", docs=True)
     result_url = page.url
     with page.expect_download() as dl:
         page.locator("a.file", has_text="comparison.csv").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
-    assert rows and set(rows[0]) == {"metric", "year", "scenario", "base", "mean_diff", "p05", "p95"}
+    assert rows and {"metric", "year", "scenario", "base", "mean_diff"} <= set(rows[0])
     assert {r["scenario"] for r in rows} == {"policy-2016"}
 
     # the same comparison again comes from the cache: straight to the same result folder

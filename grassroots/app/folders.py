@@ -15,6 +15,7 @@ _PART = re.compile(r"^[^/\\\x00]+$")
 HEADLINE_METRICS = ("coverage", "staff", "vacancies", "share_counties_below_80pct", "turnover_rate",
                     "senior_share", "mean_skill", "cost_yuan")
 MAX_COUNTY_ROWS = 300
+MAPS_MODULES = ("grassroots.report.maps", "grassroots.maps")     # where the geo work puts county_map
 
 
 def safe_path(root: Path, *parts: str) -> Path | None:
@@ -233,14 +234,19 @@ def map_values(folder: Path, lang: str):
 
 
 def county_map(folder: Path, lang: str) -> bytes | None:
-    """A county map PNG when the maps module exists (``grassroots.maps.county_map``, from the geo work),
-    imported only here; None (the page omits the map) when it does not or cannot draw this result."""
+    """A county map PNG when a maps module exists (``county_map`` of ``grassroots.report.maps`` or
+    ``grassroots.maps``, from the geo work), imported only here; None (the page omits the map) when there
+    is none or it cannot draw this result."""
     import importlib
     import io
-    try:
-        maps = importlib.import_module("grassroots.maps")
-        draw = maps.county_map
-    except (ImportError, AttributeError):
+    draw = None
+    for module in MAPS_MODULES:
+        try:
+            draw = importlib.import_module(module).county_map
+            break
+        except (ImportError, AttributeError):
+            continue
+    if draw is None:
         return None
     try:
         got = map_values(folder, lang)

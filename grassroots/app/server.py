@@ -424,10 +424,12 @@ class App:
         import base64
         m = folders.manifest(folder) or {}
         levers, alloc_rows, n_counties = folders.allocation(folder, lang, fields)
-        png = folders.county_map(folder, lang)
+        figures = sorted((f for f in folders.files_of(folder) if f.endswith(".png")),
+                         key=lambda f: ("trajector" not in f, "decompos" not in f, f))
+        # the app draws a county map only when the result folder has none of its own
+        png = None if any("map" in Path(f).name for f in figures) else folders.county_map(folder, lang)
         return {"name": folder.name, "manifest": m, "files": folders.files_of(folder),
-                "figures": sorted((f for f in folders.files_of(folder) if f.endswith(".png")),
-                                  key=lambda f: ("trajector" not in f, "decompos" not in f, f)),
+                "figures": figures,
                 "headline": folders.headline(folder, lang), "decomposition": folders.decomposition(folder, lang),
                 "levers": levers, "alloc_rows": alloc_rows, "n_counties": n_counties,
                 "one_more_million": folders.one_more_million(folder),

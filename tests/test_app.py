@@ -50,6 +50,12 @@ def test_help_imports_no_pandas_solara_or_web_stack():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_pages_offer_only_options_the_command_line_takes():
+    from grassroots.app.server import cli_supports
+    assert cli_supports("compare", "--province") and cli_supports("optimize", "--budget")
+    assert not cli_supports("compare", "--no-such-option") and not cli_supports("no-such-command", "--province")
+
+
 def test_parser_defaults_match_the_command_module():
     from grassroots.cli import build_parser
     from grassroots.cli import app as cmd

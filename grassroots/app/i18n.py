@@ -45,6 +45,8 @@ WORDS: dict[str, tuple[str, str]] = {
                       "以共同随机数并行模拟各情景；表中为相对第一个情景的配对差异及其90%区间。"),
     "scenarios": ("Scenarios (the first is the base)", "情景（第一个为基准）"),
     "provinces": ("Provinces (none = the scenario's, else all 31)", "省份（不选 = 情景设定，否则全部31个）"),
+    "places_city": ("Prefectures (codes or names, comma-separated)", "地级市（代码或名称，逗号分隔）"),
+    "places_county": ("Counties (codes or names, comma-separated)", "县（代码或名称，逗号分隔）"),
     "years": ("Years", "年数"),
     "replications": ("Replications", "重复次数"),
     "seed": ("Seed", "随机种子"),

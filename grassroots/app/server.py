@@ -37,6 +37,18 @@ TOKEN_HEADER = "x-grassroots-token"
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
 
+def cli_supports(command: str, option: str) -> bool:
+    """Whether ``grassroots COMMAND`` has ``option`` (e.g. ``--city``/``--county`` once the geo work lands):
+    the pages offer only what the command line accepts."""
+    import argparse
+
+    from ..cli import build_parser
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return option in action.choices[command]._option_string_actions
+    return False
+
+
 # ----------------------------------------------------------------------------- token gate and body limit
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
@@ -271,6 +283,22 @@ class App:
             errors["province"] = f"province: {', '.join(bad)} (allowed: GB/T 2260 two-digit codes)"
         return [p for p in provs if p not in bad]
 
+    def _place_options(self, command: str) -> list[str]:
+        return [o for o in ("--city", "--county") if cli_supports(command, o)]
+
+    def _places(self, form, command: str, errors) -> dict[str, list[str]]:
+        """Prefectures and counties by code or name (``--city``/``--county``), when the command takes them;
+        the command line resolves and checks the names (an unknown one fails the run with its message)."""
+        out: dict[str, list[str]] = {}
+        for opt in self._place_options(command):
+            raw = (form.get(opt[2:]) if form is not None else None) or ""
+            items = [x.strip() for x in raw.replace("，", ",").split(",") if x.strip()]
+            bad = [x for x in items if len(x) > 40 or x.startswith("-")]
+            if bad:
+                errors[opt[2:]] = f"{opt[2:]}: {', '.join(bad)} (allowed: codes or names, comma-separated)"
+            out[opt] = [x for x in items if x not in bad][:50]
+        return out
+
     def _hashes(self, refs: list[str]) -> list[str]:
         import scenarios
         return [scenarios.sha256(scenarios.load(r)) for r in refs]
@@ -286,6 +314,7 @@ class App:
         seed = self._ints(form, "seed", 0, 2**31 - 1, 20160701, errors)
         workers = self._ints(form, "workers", 1, max(1, os.cpu_count() or 1), 1, errors)
         decompose = form is not None and form.get("decompose") == "on"
+        places = self._places(form, "compare", errors)
         refs = [editor.resolve_ref(self.root, s) for s in chosen]
         if any(r is None for r in refs) or len(refs) < 2:
             errors["scenario"] = "scenario: choose at least two known scenarios (the first is the base)"
@@ -293,10 +322,13 @@ class App:
             return self.page(request, "compare.html", status=400 if errors else 200, errors=errors,
                              options=self.scenario_options(), chosen=chosen, provinces=self.province_options(lang),
                              chosen_provinces=provs, years=years, replications=reps, seed=seed, workers=workers,
-                             decompose=decompose)
+                             decompose=decompose, place_options=self._place_options("compare"), places=places)
         argv = ["compare", *refs]
         for p in provs:
             argv += ["--province", p]
+        for opt, values in places.items():
+            for v in values:
+                argv += [opt, v]
         argv += ["--years", str(years), "--replications", str(reps), "--seed", str(seed), "--lang", lang]
         if decompose:
             argv.append("--decompose")

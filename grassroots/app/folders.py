@@ -175,6 +175,26 @@ def budget_summary(folder: Path, lang: str) -> dict | None:
             "before": fmt_number(t.get("shortfall_before")), "after": fmt_number(t.get("shortfall_after"))}
 
 
+def sized(folder: Path, lang: str) -> dict | None:
+    """The smallest fund of ``size-budget`` (with ``--confidence``: the simulated probability and its interval)."""
+    from ..report.labels import fmt_yuan
+    m = manifest(folder) or {}
+    if m.get("command") != "size-budget":
+        return None
+    try:
+        s = json.loads((folder / "solution.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    c = s.get("confidence")
+    if c:
+        return {"budget": fmt_yuan(c.get("budget_yuan"), lang), "reached": bool(c.get("reached")),
+                "probability": f"{c.get('probability', float('nan')):.2f}",
+                "interval": f"{c.get('p_low', float('nan')):.2f}–{c.get('p_high', float('nan')):.2f}",
+                "required": f"{c.get('required', float('nan')):g}", "target": f"{c.get('coverage_target', float('nan')):g}"}
+    return {"budget": fmt_yuan(s.get("budget_yuan"), lang), "reached": s.get("status") == "optimal",
+            "probability": "", "interval": "", "required": "", "target": f"{m.get('coverage_target', '')}"}
+
+
 def frontier(folder: Path, lang: str) -> list[dict]:
     """``frontier.csv`` rows: budget, coverage, weighted shortfall."""
     from ..report.labels import fmt_number, fmt_yuan

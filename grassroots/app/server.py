@@ -368,11 +368,15 @@ class App:
         budget_m = number("budget_million", 200, 0, 1e7)
         target = number("target", 0.85, 0, 1)
         frontier = form is not None and form.get("frontier") == "on"
+        confidence = None
+        if form is not None and (form.get("confidence") or "").strip():
+            confidence = number("confidence", 0.9, 0.01, 0.99)
         if form is None or errors:
             return self.page(request, "budget.html", status=400 if errors else 200, errors=errors,
                              options=self.scenario_options(), scenario=scen, provinces=self.province_options(lang),
                              chosen_provinces=provs, objective=objective, budget_million=budget_m, target=target,
-                             fields=fields, all_fields=FIELDS, frontier=frontier, field_labels=self.field_labels(lang))
+                             fields=fields, all_fields=FIELDS, frontier=frontier, field_labels=self.field_labels(lang),
+                             confidence=confidence)
         common = []
         for p in provs:
             common += ["--province", p]
@@ -380,6 +384,8 @@ class App:
         budget = f"{budget_m * 1e6:.0f}"
         if objective == "cost":
             argv = ["size-budget", ref, "--target", f"{target:g}", *common]
+            if confidence is not None:   # simulated: the smallest fund reaching the target with this probability
+                argv += ["--confidence", f"{confidence:g}", "--replications", "20"]
         else:
             argv = ["optimize", ref, "--budget", budget, "--objective", objective, "--target", f"{target:g}", *common]
         hashes = self._hashes([ref])
@@ -465,7 +471,7 @@ class App:
                 "headline": folders.headline(folder, lang), "decomposition": folders.decomposition(folder, lang),
                 "levers": levers, "alloc_rows": alloc_rows, "n_counties": n_counties,
                 "one_more_million": folders.one_more_million(folder),
-                "budget_summary": folders.budget_summary(folder, lang), "frontier": folders.frontier(folder, lang),
+                "budget_summary": folders.budget_summary(folder, lang), "sized": folders.sized(folder, lang), "frontier": folders.frontier(folder, lang),
                 "map_png": base64.b64encode(png).decode() if png else None, "fields": fields}
 
     async def file(self, request: Request):

@@ -10,6 +10,7 @@ bundled scenario or another file of that folder (no path leads out of it).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -38,11 +39,23 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _params() -> tuple[dict, ...]:
+    """:func:`scenarios.describe_params` once per process (the schema does not change while it runs)."""
+    import scenarios
+    return tuple(scenarios.describe_params())
+
+
+@functools.lru_cache(maxsize=1)
+def _leaves() -> dict:
+    import scenarios
+    return scenarios.leaf_paths()
+
+
 def params_by_section() -> list[tuple[str, list[dict]]]:
     """``[(section, [describe_params row, ...]), ...]`` in the order of :data:`SECTIONS`."""
-    import scenarios
     groups: dict[str, list[dict]] = {s: [] for s in SECTIONS}
-    for row in scenarios.describe_params():
+    for row in _params():
         sec = row["key"].split(".")[0]
         if sec in groups:
             groups[sec].append(row)
@@ -108,9 +121,9 @@ def diff(base_sc, form: dict[str, str]) -> dict[str, tuple[Any, Any]]:
     import typing
 
     import scenarios
-    leaves = scenarios.leaf_paths()
+    leaves = _leaves()
     out: dict[str, tuple[Any, Any]] = {}
-    for row in scenarios.describe_params():
+    for row in _params():
         key = row["key"]
         if key not in form or key in ("name", "description"):
             continue
@@ -149,7 +162,7 @@ def check(doc: dict, base_ref: str) -> tuple[object | None, dict[str, list[str]]
         return sc, {}, []
     except scenarios.ScenarioError as e:
         lines = list(e.problems)
-    keys = [r["key"] for r in scenarios.describe_params()]
+    keys = [r["key"] for r in _params()]
     by_key: dict[str, list[str]] = {}
     general: list[str] = []
     for line in lines:

@@ -13,8 +13,10 @@ with a checked name; request bodies are limited to :data:`MAX_BODY_BYTES`.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import math
+import threading
 import urllib.parse
 from pathlib import Path
 
@@ -37,6 +39,7 @@ TOKEN_HEADER = "x-grassroots-token"
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
 
+@functools.lru_cache(maxsize=64)
 def cli_supports(command: str, option: str) -> bool:
     """Whether ``grassroots COMMAND`` has ``option`` (e.g. ``--city``/``--county`` once the geo work lands):
     the pages offer only what the command line accepts."""
@@ -159,6 +162,7 @@ class App:
             lang=lang, t=lambda k: t(k, lang), here=urllib.parse.quote(here, safe=""), path=request.url.path, **ctx)
         return HTMLResponse(html, status_code=status)
 
+    @functools.lru_cache(maxsize=4)  # noqa: B019 - one App per server; the list never changes
     def province_options(self, lang: str) -> list[tuple[str, str]]:
         import scenarios
         from ..report.labels import label
@@ -171,6 +175,18 @@ class App:
     def scenario_options(self) -> list[str]:
         import scenarios
         return scenarios.bundled_names() + [n for n in editor.saved(self.root) if n not in scenarios.bundled_names()]
+
+    def warm(self) -> None:
+        """Import the scenario schema, pandas and the report's labels while the server starts (the first
+        page a person opens is then quicker); errors here are left to the pages themselves."""
+        try:
+            editor.params_by_section()
+            for lang in LANGS:
+                self.province_options(lang)
+            self.field_labels("en")
+            cli_supports("compare", "--city")
+        except Exception:  # noqa: BLE001 - only a warm-up
+            pass
 
     # -- language
     async def set_lang(self, request: Request):
@@ -501,4 +517,5 @@ def create_app(root: str | Path = "results", token: str | None = None, loopback:
     ]
     app = Starlette(routes=routes)
     app.state.grassroots = a
+    threading.Thread(target=a.warm, daemon=True).start()
     return Gate(app, token, loopback=loopback)

@@ -132,9 +132,15 @@ def main() -> int:
     peer = [sys.executable, "-m", "grassroots", "compare", "baseline", "policy-2016", "--province", a.province,
             "--years", str(a.years), "--replications", str(a.replications), "--workers", str(a.workers),
             "--quiet", "--out", str(tmp / "peer")]
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     subprocess.run(peer, env=_env(), check=True, capture_output=True, cwd=tmp)
     out["peer_cli_s"] = round(time.monotonic() - t0, 2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the command and its worker processes: on an idle 2-core machine the wall time is
+    # about this over the workers, plus the start-up
+    out["peer_cli_cpu_s"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2)
     out["ratio_app_to_cli"] = round(out["comparison_to_results_s"] / out["peer_cli_s"], 2)
     out["load_after"] = os.getloadavg()[0]
     for k, v in out.items():

@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
     "template": "write the bundled county table of a province as an Excel workbook to edit",
     "export": "convert a result folder's Parquet tables to CSV",
+
+    "app": "start the web app (http://127.0.0.1:8765; needs the app extra)",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -56,6 +58,8 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "plan": ("grassroots.cli.plan", "plan"),
     "template": ("grassroots.cli.template", "template"),
     "export": ("grassroots.cli.export", "export"),
+
+    "app": ("grassroots.cli.app", "app"),
 }
 
 
@@ -141,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="write every <table>.parquet as <table>.csv.gz")
     p.add_argument("--out", metavar="DIR", help="folder to write into (default: FOLDER itself)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("app", help=COMMANDS["app"])
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--open", action="store_true", help="open the app in a web browser")
+    p.add_argument("--token", metavar="SECRET", help="shared secret every request must carry (?token=SECRET or the "
+                                                     "X-Grassroots-Token header); required off 127.0.0.1")
+    p.add_argument("--results", default="results", metavar="DIR", help="results folder the app reads and writes (default results)")
     return parser
 
 

@@ -14,8 +14,9 @@ from grassroots import cli
 
 
 def _counties(folder):
-    raw = gzip.decompress((folder / "counties.csv.gz").read_bytes())
-    return pd.read_csv(io.BytesIO(raw), dtype={"county_id": str, "province": str})
+    from grassroots.results import read_table
+    df = read_table(folder, "counties")          # counties.parquet
+    return df.astype({"county_id": str, "province": str})
 
 
 def test_ambiguous_county_exits_2_listing_candidates(tmp_path, capsys):

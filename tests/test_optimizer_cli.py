@@ -12,6 +12,11 @@ from grassroots import cli
 from grassroots.cli import optimize as cmd_optimize
 from optimizer import ALLOCATION_COLUMNS, OptimizerInputError
 
+# A budget row may be exceeded by the LP solver's primal feasibility tolerance (HiGHS: 1e-7 in the
+# model's scaled units, after its own row scaling): seen up to 1.2e-9 of the budget on the real
+# county table; 1e-6 of the budget (1 yuan per million) is the stated bound.
+SOLVER_FEASIBILITY_REL = 1e-6
+
 
 def ns(tmp_path, **kw):
     base = dict(scenario="policy-2016", province=["64"], budget=1e8, objective=None, integer=False, solver=None,
@@ -64,7 +69,7 @@ def test_optimize_writes_the_result_folder(tmp_path, capsys):
     for key in ("status", "objective", "budget_yuan", "budget_used_yuan", "solver", "solve_seconds", "shadow_prices"):
         assert key in sol
     assert sol["status"] == "optimal" and sol["solver"] == "highs"
-    assert sol["budget_yuan"] == 1e8 and sol["budget_used_yuan"] <= 1e8 * (1 + 1e-9)
+    assert sol["budget_yuan"] == 1e8 and sol["budget_used_yuan"] <= 1e8 * (1 + SOLVER_FEASIBILITY_REL)
     assert alloc["cost_yuan"].sum() == pytest.approx(sol["budget_used_yuan"], rel=1e-9)
     assert sol["shadow_prices"]["budget"] < 0
     man = json.loads((folder / "manifest.json").read_text())
@@ -95,7 +100,13 @@ def test_infeasible_target_leaves_no_folder(tmp_path):
         cmd_optimize.size_budget(ns(tmp_path, scenario="baseline", province=["31"], target=1.0, budget=None))
     assert ei.value.problems and all(line.startswith("infeasible") for line in ei.value.problems)
     assert "coverage_target" in ei.value.families
-    assert list(tmp_path.iterdir()) == []
+    from grassroots import results
+    results.release_all()   # what cli.main does when a command ends early: give up the claim on --out
+    # no result folder; the simulated status quo it planned against stays cached (keyed by scenario,
+    # provinces, seed, years, replications and table) so that the corrected command starts at once
+    assert [p.name for p in tmp_path.iterdir()] in ([], [".cache"])
+    cached = [p.name for p in (tmp_path / ".cache").rglob("*") if p.is_file()] if (tmp_path / ".cache").exists() else []
+    assert all(n.startswith(("status-quo-", "effects-")) for n in cached), cached
 
 
 def test_frontier(tmp_path):

@@ -15,6 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+# A budget row may be exceeded by the LP solver's primal feasibility tolerance (HiGHS: 1e-7 in the
+# model's scaled units, after its own row scaling): seen up to 1.2e-9 of the budget on the real
+# county table; 1e-6 of the budget (1 yuan per million) is the stated bound.
+SOLVER_FEASIBILITY_REL = 1e-6
+
+
 import optimizer
 from optimizer import AllocationInputs, Allocator, Session, build_arrays, to_linprog
 from optimizer.model import MONEY_UNIT
@@ -225,5 +231,5 @@ def test_money_unit_is_internal(ningxia):
     # the budget row holds 10,000-yuan units; every reported figure is in yuan
     assert res.arrays.row_hi[res.arrays.budget_row] * MONEY_UNIT == pytest.approx(ningxia.budget_yuan)
     assert res.solution["budget_used_yuan"] == pytest.approx(res.allocation["cost_yuan"].sum(), rel=1e-9)
-    assert res.solution["budget_used_yuan"] <= ningxia.budget_yuan * (1 + 1e-9)
+    assert res.solution["budget_used_yuan"] <= ningxia.budget_yuan * (1 + SOLVER_FEASIBILITY_REL)
     assert res.arrays.violations(res.x, tol=1e-7) == {}

@@ -60,7 +60,9 @@ def test_ctrl_c_mid_run_prints_one_line_exits_130_and_the_rerun_resumes(tmp_path
     assert lines[0].startswith("grassroots run: interrupted; ") and lines[0].endswith(
         f" of {REPS} replications kept, rerun the same command to resume")
     said = int(lines[0].split("interrupted; ")[1].split(" of ")[0])
-    assert 2 <= said <= kept < REPS            # a worker may finish one more after the count was taken
+    # each replication is checkpointed just before it is counted, and a worker may finish one more
+    # after the count was taken: the line never claims more than is on disk
+    assert 1 <= said <= kept < REPS
     assert sorted(x.name for x in root.iterdir()) == [".cache"]   # no result folder, no partial folder
     assert out == ""
 

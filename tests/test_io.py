@@ -290,3 +290,21 @@ def test_run_prints_its_headline_numbers(tmp_path, capsys):
     assert "run: 100% (2/2 replications" in cap.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
     assert {"counties.parquet", "replications.parquet", "summary.csv"} <= set(os.listdir(out))
+
+
+def test_an_error_raised_by_a_ctrl_c_inside_compiled_code_counts_as_the_interruption():
+    from grassroots import interrupts
+    interrupts.install()   # resets the flag (and installs the handler in this main thread)
+    try:
+        try:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as e:   # as numba reports it: "returned a result with an exception set"
+                raise SystemError("<function> returned a result with an exception set") from e
+        except SystemError as err:
+            assert interrupts.happened(err)
+        assert not interrupts.happened(ValueError("x"))
+        assert interrupts.message("run").startswith("grassroots run: interrupted; ")
+    finally:
+        import signal
+        interrupts.restore(signal.default_int_handler)

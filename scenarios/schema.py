@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping
 
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 TIERS = ("county", "township")
@@ -200,6 +200,9 @@ class Programme:
     breach_penalty_yuan: float = money("yuan", "see baseline.toml line comment")
     post_term_stay: float = ratio("see baseline.toml line comment", "share staying at term end")
     recruit_skill: float = param("z-score", "assumption", -5, 5)
+    min_hardship_class: int = param(
+        "hardship class 0-6", "programme definition: only counties of this hardship class or above receive places "
+        "(0 = every county of the regions; see baseline.toml line comment)", 0, 6)
 
 
 @dataclass(frozen=True)
@@ -272,3 +275,6 @@ class Scenario:
     flexible: Flexible
     budget: Budget
     optimizer: OptimizerSettings
+    timeline: Mapping[str, Mapping[int, Any]] = param(
+        "calendar year -> value of a numeric or on/off key",
+        "scenario file: parameters that change over time (see scenarios/loader.py, 'Time paths')")

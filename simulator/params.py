@@ -19,6 +19,13 @@ Index orders are fixed here and used everywhere:
 
 Units are those of ``scenarios/schema.py``; money is yuan per month for pay
 and allowances and yuan per year for programme subsidies and unit costs.
+
+Time paths (``[timeline]`` of a scenario, rule in ``scenarios.loader``): the
+compiled ``Params`` holds the values of calendar year ``start_year`` (the
+initial state) and, in ``year_params``, one ``Params`` per later calendar
+year up to the last listed year (held afterwards); ``Params.at(year)`` is the
+one the model uses in the step of that year (``year = start_year + t``).
+Without a timeline ``at`` returns the ``Params`` itself.
 """
 
 from __future__ import annotations
@@ -114,6 +121,7 @@ class Params:
     prog_penalty: np.ndarray                 # [P] yuan
     prog_post_term_stay: np.ndarray          # [P]
     prog_recruit_skill: np.ndarray           # [P]
+    prog_min_hardship: np.ndarray            # [P] int: lowest hardship class receiving places
     # training
     training_hours: float
     training_cost_per_hour: float
@@ -128,11 +136,22 @@ class Params:
     flexible_cost_per_fte: float
     # budget
     payer_shares: np.ndarray                 # [R, 3]
+    # time paths: {calendar year: Params of that year} after start_year (empty: no timeline)
+    year_params: dict = None
+
+    def at(self, year: int) -> "Params":
+        """The parameters of calendar ``year`` (the last listed year's after it; these before start_year + 1)."""
+        yp = self.year_params
+        if not yp or year <= self.start_year:
+            return self
+        return yp[min(int(year), max(yp))]
 
     def replace(self, **changes) -> "Params":
         """A copy with some values changed (used by calibration)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
+        if self.year_params and "year_params" not in changes:    # the change holds in every year
+            values["year_params"] = {y: q.replace(**changes) for y, q in self.year_params.items()}
         return Params(**values)
 
     @property
@@ -151,15 +170,28 @@ def _by(mapping, keys) -> np.ndarray:
 
 
 def compile_params(sc) -> Params:
-    """The :class:`Params` of a validated scenario (a ``scenarios.Scenario``)."""
+    """The :class:`Params` of a validated scenario (a ``scenarios.Scenario``), with its time paths."""
     import scenarios
+    from scenarios.loader import at_year, timeline_years
 
+    tl = getattr(sc, "timeline", None)
+    if not tl:
+        return _compile(sc, scenarios.sha256(sc))
+    digest = scenarios.sha256(sc)
+    start = int(sc.horizon.start_year)
+    last = max(timeline_years(tl))
+    base = _compile(at_year(sc, start), digest)
+    by_year = {y: _compile(at_year(sc, y), digest) for y in range(start + 1, last + 1)}
+    return base.replace(year_params=by_year)
+
+
+def _compile(sc, digest: str) -> Params:
     b, t, po, r, pay, pr, tr, fl = (sc.behaviour, sc.titles, sc.posts, sc.recruitment, sc.pay,
                                     sc.programmes, sc.training, sc.flexible)
     progs = [getattr(pr, n) for n in PROGRAMMES]
     return Params(
         name=sc.name,
-        sha256=scenarios.sha256(sc),
+        sha256=digest,
         start_year=int(sc.horizon.start_year),
         years=int(sc.horizon.years),
         demand_growth=_by(sc.demand.growth_per_year, FIELDS),
@@ -226,6 +258,7 @@ def compile_params(sc) -> Params:
         prog_penalty=np.array([g.breach_penalty_yuan for g in progs], dtype=float),
         prog_post_term_stay=np.array([g.post_term_stay for g in progs], dtype=float),
         prog_recruit_skill=np.array([g.recruit_skill for g in progs], dtype=float),
+        prog_min_hardship=np.array([int(g.min_hardship_class) for g in progs], dtype=np.int64),
         training_hours=float(tr.hours_per_year),
         training_cost_per_hour=float(tr.cost_per_hour),
         skill_gain_per_100h=float(tr.skill_gain_per_100h),

@@ -11,7 +11,7 @@ in field *f* the log-odds of leaving this year are::
                 - WTP_training      x min(1, hours / sufficient_hours)      training
                 - WTP_promotion     x prospect_i ]        career: prospect_i = -ln(W_i / 2) / ln(5 / 2)
         + 1[obligated] x ( logit(breach_rate) - logit(exit_rate_target_f)
-                           - penalty_salience x breach_penalty / 1000 )
+                           - penalty_salience x (breach_penalty - breach_observed_penalty) / 1000 )
 
 with ``b = behaviour.income_coef / 1000`` (utility per yuan/month): the DCE
 willingness-to-pay figures of FACTS.md (HRH 2021) become utility through the
@@ -19,8 +19,10 @@ income coefficient, ``utility = b x WTP``.
 
 * ``Y_stay`` is the monthly income of ``pay.monthly_income`` (base + performance
   + hardship allowance + township subsidy + programme subsidy).
-* ``Y_out = outside_income_ratio[region] x (base + performance share x base)``
-  at the grade the person would carry outside.  A directed (定向) senior title
+* ``Y_out = outside_income_ratio[region] x base x (1 + outside_performance_share)``
+  at the grade the person would carry outside: the outside option keeps its
+  own performance share, so raising ``pay.performance_share`` raises own pay
+  relative to outside pay and lowers exits.  A directed (定向) senior title
   is valid only at the grassroots, so a directed senior leaving is paid as
   grade 8 (the top intermediate grade) outside: the title is lost on leaving.
 * ``W_i`` (years until the next promotion, clipped to [1, 20]) is the person's
@@ -34,8 +36,10 @@ income coefficient, ``utility = b x WTP``.
 * An obligation (programme term) turns leaving into a breach: the intercept is
   shifted so that an obligated person with no penalty leaves at the observed
   breach rate's odds relative to the field's target rate (``breach_rate``,
-  FACTS.md), and the breach penalty lowers the odds further
-  (``penalty_salience`` per 1,000 yuan).  Programme subsidies, lost on
+  FACTS.md); that rate was observed under a penalty
+  (``breach_observed_penalty_yuan``), so only a penalty above (below) it
+  lowers (raises) the odds, ``penalty_salience`` per 1,000 yuan: the penalty
+  is counted once.  Programme subsidies, lost on
   leaving, enter through ``Y_stay``.
 * ``alpha_f`` (``behaviour.exit_intercept``) absorbs everything common to a
   field, including the fixed attributes of the outside option (city location,
@@ -99,7 +103,7 @@ def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, in
     b = p.income_coef / 1000.0
     hours = p.training_hours if training_hours is None else training_hours
     train = min(1.0, hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
-    y_out = p.outside_income_ratio[region] * p.base_by_grade[grade_out - 1] * (1.0 + p.performance_share)
+    y_out = p.outside_income_ratio[region] * p.base_by_grade[grade_out - 1] * (1.0 + p.outside_performance_share)
     attr = (y_out - income_stay
             - p.wtp_county * (tier == COUNTY)
             + p.wtp_hardship * hardship_class
@@ -108,7 +112,8 @@ def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, in
             - p.wtp_promotion * prospect_score(wait_years))
     v = p.exit_intercept[field] + b * attr
     if np.any(obligated):
-        shift = _logit(p.breach_rate) - _logit(p.exit_rate_target[field]) - p.penalty_salience * penalty_yuan / 1000.0
+        shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target[field])
+                 - p.penalty_salience * (penalty_yuan - p.breach_observed_penalty) / 1000.0)
         v = v + np.where(obligated, shift, 0.0)
     return v
 
@@ -231,10 +236,10 @@ def logit_terms(p: Params) -> dict:
     """
     b = p.income_coef / 1000.0
     shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target)[:, None]
-             - p.penalty_salience * p.prog_penalty[None, :] / 1000.0)
+             - p.penalty_salience * (p.prog_penalty[None, :] - p.breach_observed_penalty) / 1000.0)
     return {
         "b": b,
-        "directed_coef": b * p.outside_income_ratio * (1.0 + p.performance_share),
+        "directed_coef": b * p.outside_income_ratio * (1.0 + p.outside_performance_share),
         "subsidy_month": b * p.prog_subsidy / 12.0,
         "shift": np.ascontiguousarray(shift),
     }
@@ -279,7 +284,7 @@ def leave_logit_bound(p: Params, ctx) -> np.ndarray:
     b = p.income_coef / 1000.0
     n_units = len(ctx.unit_tier)
     top = ctx.grid.reshape(n_units, 13).astype(float).max(axis=1)
-    shift = float(np.max(_logit(p.breach_rate) - _logit(p.exit_rate_target)))
+    shift = float(np.max(logit_terms(p)["shift"]))
     worst_prospect = -float(prospect_score(np.array([W_MAX]))[0])
     return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + 1e-3
 

@@ -306,6 +306,9 @@ class TalentModel(mesa.Model):
         by_reason = by_reason.reshape(self.n_units, nr)
         for reason, k in behaviour.EXIT_CODES.items():
             self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
+        k_ret = behaviour.EXIT_CODES["retirement"]                     # township units: odd unit numbers
+        self._rec("township_retirements", t, by_reason[TOWNSHIP::NT, k_ret].astype(float))
+        self._rec("township_exits", t, by_reason[TOWNSHIP::NT, 1:].sum(axis=1) - by_reason[TOWNSHIP::NT, k_ret])
         s.keep(~gone, n_stay)
 
         # 3. titles
@@ -496,6 +499,8 @@ class TalentModel(mesa.Model):
         self._rec("obligated_staff", t, cells(flags[:, :, 1].sum(axis=1).astype(float)))
         self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
         self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
+        self._rec("township_staff_under_35", t, self._per_unit(s.age < 35)[TOWNSHIP::NT])
+        self._rec("township_mid_senior_titles", t, (a[:, kernels.AGG_INTER_TITLE] + a[:, kernels.AGG_SENIOR_TITLE])[TOWNSHIP::NT])
         self._rec("skill_sum", t, cells(skill_sum))
         recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
         exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in

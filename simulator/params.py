@@ -55,6 +55,7 @@ class Params:
     retirement_age: float
     entry_age: float
     age_sd: float
+    age_pyramid: np.ndarray                  # [F, 7] share of staff by age band (population.AGE_BAND_EDGES)
     skill_sd: float
     init_contract_share: np.ndarray          # [T]
     # behaviour
@@ -70,6 +71,8 @@ class Params:
     outside_income_ratio: np.ndarray         # [R]
     city_share_of_exits: float
     breach_rate: float
+    breach_observed_penalty: float           # yuan: the penalty in force where breach_rate was observed
+    outside_performance_share: float         # performance share of the outside option's pay
     penalty_salience: float                  # utility per 1,000 yuan
     upward_rate: float                       # share/yr = rate per reserved share x reserved share
     upward_min_years: float                  # years served before a reserved (upward) post is open
@@ -198,6 +201,7 @@ def _compile(sc, digest: str) -> Params:
         retirement_age=float(sc.population.retirement_age),
         entry_age=float(sc.population.entry_age),
         age_sd=float(sc.population.age_sd),
+        age_pyramid=np.array([[float(v) for v in sc.population.age_pyramid[f]] for f in FIELDS]),
         skill_sd=float(sc.population.skill_sd),
         init_contract_share=_by(sc.population.contract_share, TIERS),
         exit_intercept=_by(b.exit_intercept, FIELDS),
@@ -212,6 +216,8 @@ def _compile(sc, digest: str) -> Params:
         outside_income_ratio=_by(b.outside_income_ratio, REGIONS),
         city_share_of_exits=float(b.city_share_of_exits),
         breach_rate=float(b.breach_rate),
+        breach_observed_penalty=float(b.breach_observed_penalty_yuan),
+        outside_performance_share=float(b.outside_performance_share),
         penalty_salience=float(b.penalty_salience),
         upward_rate=float(b.upward_rate_per_reserved_share) * float(r.reserved_upward_share),
         upward_min_years=float(r.reserved_upward_min_years),

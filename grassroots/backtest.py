@@ -240,7 +240,12 @@ def figure_values(result, figures: pd.DataFrame, scenario) -> dict[str, list[flo
     table = resolve_table(scenario, None, None)
     region = table["region"].map({r: i for i, r in enumerate(REGIONS)}).to_numpy()
     runs = [_Run(rec.raw, p, region) for rec in result.replication_records]
-    return {fig["id"]: [figure_value(r, fig) for r in runs] for fig in figures.to_dict("records")}
+    last = p.start_year + result.replication_records[0].raw.shape[-1] - 1
+    out = {}
+    for fig in figures.to_dict("records"):            # figures after the simulated years: NaN
+        inside = max(int(fig["year"]), max(_years(fig))) <= last
+        out[fig["id"]] = [figure_value(r, fig) if inside else float("nan") for r in runs]
+    return out
 
 
 def simulate_figures(base: Mapping | None, changes: Mapping[str, float], options: Mapping) -> dict[str, list[float]]:

@@ -373,8 +373,9 @@ class TalentModel(mesa.Model):
         p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
         inst.vacancies[...] = np.maximum(self._flat(inst.authorized) - filled_u, 0).reshape(inst.vacancies.shape)
         self._bureaus("plan_recruitment")
-        programmes.redistribute(p, self._province_index, self.geo.region, inst.vacancies[..., TOWNSHIP],
-                                inst.quota[..., TOWNSHIP], inst.prog_placed, inst.prog_unfilled)
+        programmes.redistribute(p, self._province_index, programmes.eligibility(p, self.geo.region, self.geo.hardship),
+                                inst.vacancies[..., TOWNSHIP], inst.quota[..., TOWNSHIP], inst.prog_placed,
+                                inst.prog_unfilled)
         if self.alloc is not None and t == 1:
             inst.prog_placed += self.alloc.places   # extra participants, placed outside the vacancy check
         new = []

@@ -22,9 +22,9 @@ county's *township* unit of the field (assumption: every programme serves
 township and village posts), into vacancies; when entitled places exceed the
 vacancies, each programme gets the same share (rounded down).  The places a
 county cannot use are then **redistributed** (``redistribute``) within its
-province to the counties of the programme's regions that still have township
-vacancies in the field after their own placements and open-recruitment quota,
-in proportion to those vacancies (as provinces allocate their central quota
+province to the counties eligible for the programme that still have township
+vacancies in the field after their own placements (their open-recruitment
+quota is cut to what is left), in proportion to those vacancies (as provinces allocate their central quota
 to counties with vacancies; assumption).  What cannot be placed anywhere in the
 province is counted as ``programme_places_unfilled`` and lost (not carried).
 
@@ -106,21 +106,23 @@ def place(rate: np.ndarray, carry: np.ndarray, vacancies_township: np.ndarray,
 
 
 
-def redistribute(p: Params, province: np.ndarray, region: np.ndarray, vacancies_township: np.ndarray,
+def redistribute(p: Params, province: np.ndarray, eligible: np.ndarray, vacancies_township: np.ndarray,
                  quota_township: np.ndarray, placed: np.ndarray, unfilled: np.ndarray) -> None:
-    """Move places counties could not use to counties of the same province with spare township vacancies.
+    """Move places counties could not use to eligible counties of the same province with spare township vacancies.
 
-    Arrays: ``province`` [C] int (index), ``region`` [C], ``vacancies_township`` and
-    ``quota_township`` [C, F], ``placed`` and ``unfilled`` [C, P, F] (updated in place).
-    Spare vacancies = vacancies - everything placed - the open quota (so nothing is
-    over-filled); programmes in schema order; each recipient of the programme's regions
-    gets ``floor(pool x its spare / spare of the province)`` (at most its spare), and the
-    donors' unfilled counts fall by what moved (whole places, donors in county order).
+    Arrays: ``province`` [C] int (index), ``eligible`` [C, P] bool (``eligibility``),
+    ``vacancies_township``, ``quota_township`` [C, F], ``placed`` and ``unfilled`` [C, P, F]
+    (all updated in place).  Spare vacancies = vacancies - everything placed (programme
+    places come before open recruitment, as in the bureau's own plan: a recipient's open
+    quota is cut to the vacancies left, so nothing is over-filled); programmes in schema
+    order; each eligible recipient gets ``floor(pool x its spare / spare of the province)``
+    (at most its spare), and the donors' unfilled counts fall by what moved (whole places,
+    donors in county order).
     """
     n_c, n_p, n_f = placed.shape
     if not unfilled.any():
         return
-    spare = np.maximum(vacancies_township - placed.sum(axis=1) - quota_township, 0.0)   # [C, F]
+    spare = np.maximum(vacancies_township - placed.sum(axis=1), 0.0)   # [C, F]
     gid = (province.astype(np.int64)[:, None] * n_f + np.arange(n_f)[None, :]).ravel()  # group = province x field
     n_g = int(gid.max()) + 1
     order = np.argsort(gid, kind="stable")
@@ -129,7 +131,7 @@ def redistribute(p: Params, province: np.ndarray, region: np.ndarray, vacancies_
         if not u.any():
             continue
         pool = np.bincount(gid, weights=u, minlength=n_g)
-        w = (spare * p.prog_regions[j, region][:, None]).ravel()
+        w = (spare * eligible[:, j, None]).ravel()
         wsum = np.bincount(gid, weights=w, minlength=n_g)
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(wsum[gid] > 0, w / np.where(wsum[gid] > 0, wsum[gid], 1.0), 0.0)
@@ -151,3 +153,4 @@ def redistribute(p: Params, province: np.ndarray, region: np.ndarray, vacancies_
         unfilled[:, j, :] = (u - take).reshape(n_c, n_f)
         placed[:, j, :] += give.reshape(n_c, n_f)
         spare -= give.reshape(n_c, n_f)
+    np.minimum(quota_township, spare, out=quota_township)

@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 
 def timed_point(base, changes, options):
     """``sensitivity.simulate_point`` plus the wall and CPU seconds the task took on its worker."""
-    from grassroots.sensitivity import simulate_point
+    from grassroots.studies.sensitivity import simulate_point
     w0, c0 = time.perf_counter(), time.process_time()
     out = simulate_point(base, changes, options)
     out["_task_wall"] = time.perf_counter() - w0
@@ -83,8 +83,8 @@ def main(argv=None) -> int:
 
     import scenarios
     import simulator
-    from grassroots import sensitivity as sa
-    from grassroots.executors import DaskExecutor, ProcessExecutor
+    from grassroots.studies import sensitivity as sa
+    from grassroots.studies.executors import DaskExecutor, ProcessExecutor
 
     sc = scenarios.load(a.scenario)
     base = scenarios.to_dict(sc)

@@ -2,7 +2,7 @@
 
 Every error carries ``problems``: a list of one-line messages, each naming the
 key, option or constraint family concerned, so the command line can print them
-one per line and exit with status 2 (see ``grassroots/cli.py``).
+one per line and exit with status 2 (see ``grassroots/cli/__init__.py``).
 """
 
 from __future__ import annotations

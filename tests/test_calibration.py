@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import scenarios
-from grassroots import calibration as cal
+from grassroots.studies import calibration as cal
 from grassroots import cli
-from grassroots.executors import ProcessExecutor
+from grassroots.studies.executors import ProcessExecutor
 
 
 @pytest.fixture(scope="module")

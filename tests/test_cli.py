@@ -67,7 +67,7 @@ def test_params_lists_units_and_sources(capsys):
 
 
 def test_unbuilt_command_says_so(monkeypatch, capsys):
-    monkeypatch.setitem(cli.HANDLERS, "plan", ("grassroots.cmd_does_not_exist", "plan"))
+    monkeypatch.setitem(cli.HANDLERS, "plan", ("grassroots.cli.does_not_exist", "plan"))
     assert cli.main(["plan", "policy-2016"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["grassroots plan: not built yet in this version"]

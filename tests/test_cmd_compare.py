@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grassroots import cli, cmd_compare
+from grassroots import cli
+from grassroots.cli import compare as cmd_compare
 
 SMALL = ["--province", "64", "--years", "3", "--replications", "3", "--seed", "11", "--quiet"]
 ISO_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"

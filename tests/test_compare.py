@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from grassroots.compare import (LEVER_FAMILIES, changed_families, paired_differences, shapley,
-                                subset_document)
+from grassroots.studies.compare import paired_differences
+from grassroots.studies.decomposition import LEVER_FAMILIES, changed_families, shapley, subset_document
 
 
 def reps_table(values: dict[str, np.ndarray], metric="coverage", year=2021) -> pd.DataFrame:

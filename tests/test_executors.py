@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grassroots import executors
-from grassroots.executors import ExecutorError, ProcessExecutor, SerialExecutor, make_executor
+from grassroots.studies import executors
+from grassroots.studies.executors import ExecutorError, ProcessExecutor, SerialExecutor, make_executor
 
 
 def noisy_mean(item):
@@ -103,7 +103,7 @@ def test_dask_equals_serial_and_processes(dask_cluster):
 
 def test_sensitivity_study_identical_on_every_executor(dask_cluster):
     pytest.importorskip("SALib")
-    from grassroots import sensitivity as sa
+    from grassroots.studies import sensitivity as sa
     params = [sa.Parameter(f"x{i}", -math.pi, math.pi) for i in (1, 2, 3)]
 
     def study(ex):
@@ -123,7 +123,7 @@ def test_simulator_study_identical_on_dask_and_serial(dask_cluster):
     pytest.importorskip("SALib")
     pytest.importorskip("simulator")
     import scenarios
-    from grassroots import sensitivity as sa
+    from grassroots.studies import sensitivity as sa
     sc = scenarios.load("baseline")
     params = sa.parse_params(["behaviour.income_coef=0.2:0.5", "behaviour.breach_rate=0.01:0.05"], sc)
 

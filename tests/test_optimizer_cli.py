@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from grassroots import cli, cmd_optimize
+from grassroots import cli
+from grassroots.cli import optimize as cmd_optimize
 from optimizer import ALLOCATION_COLUMNS, OptimizerInputError
 
 

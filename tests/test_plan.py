@@ -3,7 +3,7 @@
 Real-simulator tests use Ningxia ("64", 22 counties), 2-3 years and 2-3 replications, or one county.  The
 loop's convergence and the sizing guarantee are tested on hand-built instances whose lever effects are known
 in closed form, with a stub "simulator" (``staff_fn`` / ``event_fn``) passed through the same code
-(``grassroots.plan.plan_inputs`` and ``size_budget_with_confidence``); the trust region on an instance whose
+(``grassroots.studies.plan.plan_inputs`` and ``size_budget_with_confidence``); the trust region on an instance whose
 response saturates (a linear model overshoots); the sizing also on the real simulator.
 """
 
@@ -18,7 +18,8 @@ import pytest
 
 import scenarios
 import simulator
-from grassroots import plan as P
+from grassroots.studies import plan as P
+from grassroots.studies import sizing as SZ
 from optimizer import AllocationInputs, Allocator
 from simtables import small_table
 
@@ -264,10 +265,10 @@ def test_sized_budget_reaches_the_confidence_and_5_percent_less_does_not():
         noise = np.random.default_rng(seed).normal(0.0, 1.0, size=(R, len(mean)))
         return ((mean[None, :] + noise) >= target * inputs.demand[None, :]).all(axis=1)
 
-    res = P.size_budget_with_confidence(None, target, conf, replications=2000, seed=3, planner=planner,
+    res = SZ.size_budget_with_confidence(None, target, conf, replications=2000, seed=3, planner=planner,
                                         event_fn=event_fn, lo=0.0, hi=10.0, rel_tol=0.002, criterion="lower")
     assert res.reached and res.p_low >= conf
-    assert list(res.table.columns) == P.PROBABILITY_COLUMNS and res.table["budget_yuan"].is_monotonic_increasing
+    assert list(res.table.columns) == SZ.PROBABILITY_COLUMNS and res.table["budget_yuan"].is_monotonic_increasing
     # fresh seeds, more replications
     fresh = event_fn(planner(res.budget_yuan)[0], 987654, 20000).mean()
     less = event_fn(planner(0.95 * res.budget_yuan)[0], 987654, 20000).mean()
@@ -309,7 +310,7 @@ def _ns(tmp_path, **kw):
 
 
 def test_cmd_plan_writes_the_folder(tmp_path, capsys):
-    from grassroots import cmd_plan
+    from grassroots.cli import plan as cmd_plan
     assert cmd_plan.plan(_ns(tmp_path)) == 0
     folder = tmp_path / "run"
     for name in ("allocation.csv", "solution.json", "summary.csv", "rounds.csv", "manifest.json", "report.html"):
@@ -327,7 +328,7 @@ def test_cmd_plan_writes_the_folder(tmp_path, capsys):
 @pytest.mark.parametrize("kw, key", [(dict(replications=0), "--replications"), (dict(budget=-1.0), "--budget"),
                                      (dict(rounds=0), "--rounds"), (dict(objective="cost"), "--objective")])
 def test_cmd_plan_bad_input_no_folder(tmp_path, kw, key):
-    from grassroots import cmd_plan
+    from grassroots.cli import plan as cmd_plan
     from optimizer import OptimizerInputError
     with pytest.raises(OptimizerInputError) as ei:
         cmd_plan.plan(_ns(tmp_path, **kw))
@@ -337,8 +338,8 @@ def test_cmd_plan_bad_input_no_folder(tmp_path, kw, key):
 
 def test_cmd_size_budget_confidence(tmp_path, monkeypatch):
     """The command on the real scenario with a cheap stub planner/event (the sizing itself is tested above)."""
-    from grassroots import cmd_optimize
-    real = P.size_budget_with_confidence
+    from grassroots.cli import optimize as cmd_optimize
+    real = SZ.size_budget_with_confidence
 
     def fast(sc, target, confidence, **kw):
         def planner(b):
@@ -351,7 +352,7 @@ def test_cmd_size_budget_confidence(tmp_path, monkeypatch):
         kw.update(planner=planner, event_fn=event_fn, hi=1e6)
         return real(sc, target, confidence, **kw)
 
-    monkeypatch.setattr(P, "size_budget_with_confidence", fast)
+    monkeypatch.setattr(SZ, "size_budget_with_confidence", fast)
     assert cmd_optimize.size_budget(_ns(tmp_path, confidence=0.9, target=0.85, replications=400, budget=None)) == 0
     prob = pd.read_csv(tmp_path / "run" / "probability.csv")
     assert list(prob.columns) == ["budget_yuan", "probability", "p_low", "p_high"]
@@ -394,8 +395,8 @@ def test_sized_budget_on_the_simulator_holds_with_fresh_seeds(sc):
                               "quantity": n, "cost_yuan": n * cost}]), None
 
     target, conf = 1.10, 0.9
-    event_fn = P.simulator_event_fn(scy, tab, 2, target, 1.0)
-    res = P.size_budget_with_confidence(scy, target, conf, replications=40, seed=11, table=tab, planner=planner,
+    event_fn = SZ.simulator_event_fn(scy, tab, 2, target, 1.0)
+    res = SZ.size_budget_with_confidence(scy, target, conf, replications=40, seed=11, table=tab, planner=planner,
                                         event_fn=event_fn, lo=0.0, hi=1e7, rel_tol=0.01, criterion="lower")
     assert res.reached and res.p_low >= conf
     t = res.table
@@ -404,8 +405,8 @@ def test_sized_budget_on_the_simulator_holds_with_fresh_seeds(sc):
     fresh = 987_001
     k1 = int(event_fn(planner(res.budget_yuan)[0], fresh, 80).sum())
     k0 = int(event_fn(planner(0.95 * res.budget_yuan)[0], fresh, 80).sum())
-    lo1, hi1 = P.wilson(k1, 80)
-    lo0, hi0 = P.wilson(k0, 80)
+    lo1, hi1 = SZ.wilson(k1, 80)
+    lo0, hi0 = SZ.wilson(k0, 80)
     assert k1 / 80 >= conf and hi1 >= conf, (k1, lo1, hi1)
     assert hi0 < conf, (k0, lo0, hi0)
 

@@ -29,9 +29,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from grassroots import figures as F
-from grassroots import labels as LB
-from grassroots.labels import CJKFontWarning, Labels, fmt_value, fmt_yuan, label
+from grassroots.report import figures as F
+from grassroots.report import labels as LB
+from grassroots.report import study_figures as SF
+from grassroots.report.labels import CJKFontWarning, Labels, fmt_value, fmt_yuan, label
 from grassroots.report import Report, read_results, write_report
 from grassroots.results import ResultFolder
 
@@ -255,7 +256,7 @@ def test_trajectories_without_intervals_draws_no_band_and_rejects_unknown_metric
 def test_figures_leave_no_global_state():
     before = dict(matplotlib.rcParams)
     F.trajectories(make_summary(), metrics=("coverage",), labels=Labels("en", font="DejaVu Sans"))
-    F.waterfall(make_decomposition(), "coverage")
+    SF.waterfall(make_decomposition(), "coverage")
     after = dict(matplotlib.rcParams)
     assert {k for k in before if before[k] != after[k]} == set()
 
@@ -330,7 +331,7 @@ def bars_by_gid(fig: Figure) -> dict[str, Rectangle]:
 
 def test_waterfall_bars_chain_to_the_total():
     d = make_decomposition()
-    fig = F.waterfall(d, "coverage")
+    fig = SF.waterfall(d, "coverage")
     bars = bars_by_gid(fig)
     assert list(bars) == [f"lever:{lv}" for lv in LEVERS] + ["lever:total"]
     cum = 0.0
@@ -349,15 +350,15 @@ def test_waterfall_bars_chain_to_the_total():
 def test_waterfall_shows_a_residual_instead_of_hiding_it():
     d = make_decomposition()
     d.loc[(d.lever == "total") & (d.metric == "coverage"), "contribution"] += 0.01
-    bars = bars_by_gid(F.waterfall(d, "coverage", year=2021))
+    bars = bars_by_gid(SF.waterfall(d, "coverage", year=2021))
     assert "lever:residual" in bars and bars["lever:residual"].get_height() == pytest.approx(0.01)
     with pytest.raises(ValueError, match="no rows for metric"):
-        F.waterfall(d, "nope")
+        SF.waterfall(d, "nope")
 
 
 def test_allocation_by_province_stacks_cost_by_lever():
     a = make_allocation()
-    fig = F.allocation_by_province(a)
+    fig = SF.allocation_by_province(a)
     ax = fig.axes[0]
     rects = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(rects) == 3 * 3  # provinces x levers
@@ -371,18 +372,18 @@ def test_allocation_by_province_stacks_cost_by_lever():
 
 def test_frontier_plots_the_columns_it_has():
     fr = make_frontier()
-    fig = F.frontier(fr)
+    fig = SF.frontier(fr)
     assert [title(ax) for ax in fig.axes] == [label(m) for m in ("coverage", "shortfall", "marginal_value_per_yuan")]
-    fig2 = F.frontier(fr[["budget_yuan", "coverage"]])
+    fig2 = SF.frontier(fr[["budget_yuan", "coverage"]])
     assert len(fig2.axes) == 1
     np.testing.assert_allclose(fig2.axes[0].get_lines()[0].get_ydata(), fr["coverage"])
     with pytest.raises(ValueError, match="none of the columns"):
-        F.frontier(fr[["budget_yuan"]])
+        SF.frontier(fr[["budget_yuan"]])
 
 
 def test_tornado_sorted_by_main_index_with_intervals():
     s = make_sensitivity()
-    fig = F.tornado(s, "coverage")
+    fig = SF.tornado(s, "coverage")
     ax = fig.axes[0]
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == ["behaviour.beta_income", "pay.performance_tilt_township", "recruitment.quota_share"]
@@ -401,7 +402,7 @@ def test_tornado_sorted_by_main_index_with_intervals():
 
 def test_probability_curve_band_contains_the_line():
     p = make_probability()
-    fig = F.probability_curve(p, target=0.9, budget=2e9)
+    fig = SF.probability_curve(p, target=0.9, budget=2e9)
     ax = fig.axes[0]
     line = [ln for ln in ax.get_lines() if ln.get_label() == label("probability")][0]
     band = [c for c in ax.collections if isinstance(c, PolyCollection)][0]
@@ -423,7 +424,7 @@ def test_without_cjk_font_figures_fall_back_to_english_with_one_warning(no_cjk_f
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         f1 = F.trajectories(make_summary(), metrics=("coverage",), labels="zh")
-        f2 = F.waterfall(make_decomposition(), "coverage", labels="zh")
+        f2 = SF.waterfall(make_decomposition(), "coverage", labels="zh")
     font_warnings = [w for w in caught if issubclass(w.category, CJKFontWarning)]
     assert len(font_warnings) == 1 and "fonts-noto-cjk" in str(font_warnings[0].message)
     assert title(f1.axes[0]) == "Coverage (staff / demand)"
@@ -439,7 +440,7 @@ def test_with_a_cjk_font_figures_are_in_chinese(monkeypatch):
 def test_the_figure_font_reaches_every_text_even_when_saved_later():
     L = Labels("en", font="DejaVu Serif")  # any non-default font shows where the font went
     figs = [F.trajectories(make_summary(), metrics=("coverage", "cost_yuan"), labels=L),
-            F.county_strips(make_counties(n_per=3), labels=L), F.allocation_by_province(make_allocation(), labels=L)]
+            F.county_strips(make_counties(n_per=3), labels=L), SF.allocation_by_province(make_allocation(), labels=L)]
     for fig in figs:
         F.to_png(fig)  # tick labels are made and drawn here, outside the style context
         drawn = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text() and t.get_visible()]
@@ -540,7 +541,7 @@ def test_report_is_self_contained(full_report):
 
 def test_report_builder_api():
     r = Report(title="Custom", lang="en")
-    r.section("Extra").add_figure("A figure", F.waterfall(make_decomposition(), "coverage"), caption="cap")
+    r.section("Extra").add_figure("A figure", SF.waterfall(make_decomposition(), "coverage"), caption="cap")
     r.add_table("T", pd.DataFrame({"province": ["62"], "year": [2026], "cost_yuan": [1.5e9], "coverage": [0.9]}))
     html = r.to_html()
     assert "<h2>Extra</h2>" in html and "<h3>A figure</h3>" in html and "<figcaption>cap</figcaption>" in html

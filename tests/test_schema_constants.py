@@ -18,7 +18,7 @@ import pytest
 
 import scenarios
 import simulator
-from grassroots import sensitivity as sa
+from grassroots.studies import sensitivity as sa
 from scenarios import ScenarioError
 from simulator import behaviour
 from simulator.model import ModelOptions, TalentModel

@@ -13,8 +13,8 @@ pytest.importorskip("SALib")
 
 import scenarios
 from grassroots import cli
-from grassroots import sensitivity as sa
-from grassroots.executors import ProcessExecutor, SerialExecutor
+from grassroots.studies import sensitivity as sa
+from grassroots.studies.executors import ProcessExecutor, SerialExecutor
 
 PI = math.pi
 ISHIGAMI_PARAMS = [sa.Parameter(f"x{i}", -PI, PI) for i in (1, 2, 3)]
@@ -286,7 +286,7 @@ TINY = ["--method", "morris", "--samples", "2", "--province", "64", "--years", "
 
 def test_cli_sensitivity_on_the_simulator_resumes_after_an_interruption(tmp_path, monkeypatch, capsys):
     pytest.importorskip("simulator")
-    from grassroots import cmd_sensitivity
+    from grassroots.cli import sensitivity as cmd_sensitivity
 
     # an uninterrupted run
     assert cli.main(["sensitivity", "baseline", *TINY, "--out", str(tmp_path / "a" / "full"), "--quiet"]) == 0
@@ -310,7 +310,7 @@ def test_cli_sensitivity_on_the_simulator_resumes_after_an_interruption(tmp_path
                 raise KeyboardInterrupt
         return report
 
-    monkeypatch.setattr(cmd_sensitivity.sa, "progress_printer", stopping)
+    monkeypatch.setattr(cmd_sensitivity, "points_printer", stopping)
     out = tmp_path / "b" / "resumed"
     assert cli.main(["sensitivity", "baseline", *TINY, "--out", str(out), "--quiet"]) == 130
     assert not out.exists()

@@ -129,7 +129,7 @@ def _args(**kw):
 
 
 def test_grassroots_run_writes_the_result_folder(tmp_path, capsys):
-    from grassroots import cmd_run
+    from grassroots.cli import run as cmd_run
     out = tmp_path / "r1"
     assert cmd_run.run(_args(out=str(out))) == 0
     assert capsys.readouterr().out.strip() == str(out)
@@ -152,7 +152,7 @@ def test_grassroots_run_writes_the_result_folder(tmp_path, capsys):
 
 
 def test_grassroots_run_rejects_bad_input_before_writing(tmp_path):
-    from grassroots import cmd_run
+    from grassroots.cli import run as cmd_run
     with pytest.raises(ValueError) as e:
         cmd_run.run(_args(out=str(tmp_path / "bad"), province=["99"], replications=0))
     assert len(e.value.problems) == 2
@@ -160,7 +160,7 @@ def test_grassroots_run_rejects_bad_input_before_writing(tmp_path):
 
 
 def test_chunked_csv_writer_gives_the_text_of_to_csv(result):
-    from grassroots.cmd_run import csv_gz_bytes
+    from grassroots.results import csv_gz_bytes
     for df in (result.counties, result.summary, result.replications, result.provinces):
         text = gzip.decompress(csv_gz_bytes(df, rows_per_chunk=777)).decode("utf-8")
         assert text == df.to_csv(index=False, lineterminator="\n")

@@ -9,37 +9,20 @@ is in the default set, the executor and how many points came from the cache),
 Resuming: finished sample points are kept in
 ``<results root>/.cache/sensitivity-<digest>/`` (one small JSON file each,
 written atomically); running the same command again reuses them.  The cache is
-removed once the result folder is in place.  See :mod:`grassroots.sensitivity`.
+removed once the result folder is in place.  See :mod:`grassroots.studies.sensitivity`.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import figures, report
-from . import sensitivity as sa
-from .executors import make_executor
-from .results import ResultFolder
+from ..report import write_report
+from ..report.study_reports import write_tornadoes
+from ..studies import sensitivity as sa
+from ..studies.executors import make_executor
+from . import options as opts
 
-CACHE_DIRNAME = ".cache"
-
-
-def check_common(args) -> list[str]:
-    """Problems with the common simulation options (one line each); as for ``grassroots run``."""
-    from .cmd_run import check_args
-    return check_args(args)
-
-
-def write_figures(rf: ResultFolder, indices, metrics) -> list[str]:
-    """One tornado chart per metric via ``grassroots.figures.tornado``; notes for the manifest."""
-    notes = []
-    for m in metrics:
-        sub = indices[indices["metric"] == m]
-        if sub["value"].isna().all():
-            notes.append(f"figure for {m} skipped: indices undefined (constant output)")
-            continue
-        rf.savefig(f"tornado-{m}.png", figures.tornado(indices, m, "en"))
-    return notes
+points_printer = opts.points_printer   # looked up at call time (tests replace it)
 
 
 def sensitivity(args) -> int:
@@ -47,7 +30,7 @@ def sensitivity(args) -> int:
     import scenarios
     from simulator import replication_seeds
 
-    problems = check_common(args)
+    problems = opts.check_common(args)
     sc = scenarios.load(args.scenario)  # ScenarioError: one line per problem, exit 2
     try:
         params = sa.parse_params(args.param, sc)
@@ -62,9 +45,9 @@ def sensitivity(args) -> int:
     study = sa.Study(params, method=args.method, samples=args.samples, base=scenarios.to_dict(sc),
                      options=options, seed=args.seed)
 
-    rf = ResultFolder("sensitivity", sc.name, out=args.out)  # fails now if --out exists
-    cache = sa.PointCache.for_study(rf.final_path.parent / CACHE_DIRNAME, "sensitivity", study.cache_key())
-    progress = sa.progress_printer("sensitivity", quiet=args.quiet)
+    rf = opts.result_folder("sensitivity", sc.name, args)  # fails now if --out exists
+    cache = sa.PointCache.for_study(rf.final_path.parent / opts.CACHE_DIRNAME, "sensitivity", study.cache_key())
+    progress = points_printer("sensitivity", quiet=args.quiet)
     if not args.quiet:
         print(f"sensitivity: {study.n_points()} model runs ({args.method}, {len(params)} parameters, "
               f"{args.replications} replication(s) each); cache {cache.folder}", file=sys.stderr)
@@ -75,7 +58,7 @@ def sensitivity(args) -> int:
     with rf as out:
         out.write_csv("sensitivity.csv", study.indices_)
         out.write_csv("samples.csv", study.samples_)
-        notes = write_figures(out, study.indices_, study.metrics)
+        notes = write_tornadoes(out, study.indices_, study.metrics)
         out.manifest.update({
             "scenario_sha256": scenarios.sha256(sc),
             "description": sc.description,
@@ -91,8 +74,8 @@ def sensitivity(args) -> int:
             "notes": notes,
         })
         # embeds the tornado charts (the PNG files are written above, one per metric)
-        report.write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
-                            lang=getattr(args, "lang", "en"))
+        write_report(out, sensitivity=study.indices_, scenarios=[sc], save_figures=False,
+                     lang=getattr(args, "lang", "en"))
     cache.remove()
     if not args.quiet:
         print(f"sensitivity: wrote {rf.final_path}", file=sys.stderr)

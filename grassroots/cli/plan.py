@@ -1,4 +1,4 @@
-"""``grassroots plan SCENARIO --budget YUAN``: the simulate-then-optimize loop (see :mod:`grassroots.plan`).
+"""``grassroots plan SCENARIO --budget YUAN``: the simulate-then-optimize loop (see :mod:`grassroots.studies.plan`).
 
 Arguments are checked first (bad input -> :class:`optimizer.OptimizerInputError`
 with ``.problems``, exit status 2, before any folder exists).  The result folder holds:
@@ -8,24 +8,26 @@ with ``.problems``, exit status 2, before any folder exists).  The result folder
   record (``plan``: rounds, converged, tolerance, the final effect factors);
 * ``summary.csv`` -- the final allocation simulated with R replications
   (``scenario,year,metric,mean,p05,p95``);
-* ``rounds.csv`` -- one row per round (``grassroots.plan.ROUND_COLUMNS``; round 0 = the
+* ``rounds.csv`` -- one row per round (``grassroots.studies.plan.ROUND_COLUMNS``; round 0 = the
   status quo): step accepted or rejected, predicted vs simulated coverage, staff gain and
   objective reduction, budget used, allocation change (share of money moved), trust radius,
   the next proposal, mean effect factors, and on the last row why the loop stopped;
 * ``effects.csv`` -- the effect estimates at every allocation visited, per county x field x
-  lever kind (``grassroots.plan.EFFECT_COLUMNS`` and ``round``);
+  lever kind (``grassroots.studies.plan.EFFECT_COLUMNS`` and ``round``);
 * ``manifest.json`` and ``report.html`` (with the rounds table and the stop reason).
 """
 
 from __future__ import annotations
 
 import math
-import sys
+
+from ..report.study_reports import write_plan_report
+from ..studies import plan as P
+from . import options as opts
 
 
 def _problems(args) -> list[str]:
-    from grassroots.cmd_optimize import _problems as opt_problems
-    p = opt_problems(args, "plan")
+    p = opts.check_optimizer(args, "plan")
     if args.replications is None or args.replications < 1:
         p.append(f"--replications: {args.replications!r} (allowed: a whole number >= 1)")
     if args.years is not None and args.years < 1:
@@ -40,62 +42,6 @@ def _problems(args) -> list[str]:
     return p
 
 
-ROUND_HEADERS = {"round": "round", "step": "step", "predicted_coverage": "coverage predicted",
-                 "simulated_coverage": "coverage simulated", "predicted_staff_gain": "staff gain predicted",
-                 "simulated_staff_gain": "staff gain simulated", "ratio": "simulated / predicted reduction",
-                 "allocation_change": "allocation change (share of money moved)", "trust_radius": "trust radius",
-                 "proposal_change": "next proposal moves", "remaining_gain": "next proposal's predicted gain",
-                 "objective": "objective (simulated)"}
-
-
-def _plan_report(rf, args, sc, summary, solution, pr) -> None:
-    """``report.html``: run info, the simulated headline and trajectories of the final allocation, the
-    rounds table with the stop reason, the optimizer's solution and the allocation."""
-    import numpy as np
-
-    from grassroots import report as R
-    from optimizer import ALLOCATION_COLUMNS
-    lang = getattr(args, "lang", "en") or "en"
-    m = dict(rf.manifest)
-    r = R.Report(title=f"{R.label('report_title', lang)}: plan {sc.name}", lang=lang, subtitle=m.get("started"))
-
-    def block(fn) -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - shown in the report, results are already written
-            r.section("notes")
-            r.add_note(f"This part could not be built: {type(exc).__name__}: {exc}", kind="warn")
-
-    def pct(v):
-        return "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%"
-
-    def num(digits):
-        return lambda v: "–" if v is None or not np.isfinite(v) else f"{v:,.{digits}f}"
-
-    def rounds_block():
-        r.section("Simulate-then-optimize rounds" if lang != "zh" else "模拟-优化迭代", key="rounds")
-        r.add_note(pr.stop_reason or "", kind="note")
-        t = pr.rounds[list(ROUND_HEADERS)]
-        fm = {"predicted_coverage": num(4), "simulated_coverage": num(4), "predicted_staff_gain": num(0),
-              "simulated_staff_gain": num(0), "ratio": num(2), "allocation_change": pct, "trust_radius": pct,
-              "proposal_change": pct, "remaining_gain": num(1), "objective": num(1), "round": num(0)}
-        r.add_table(None, t, formats=fm, headers=ROUND_HEADERS,
-                    caption="Round 0 is the status quo: 'coverage predicted' there is the optimizer's analytic status "
-                            "quo, the loop starts from the simulated one. Coverage = horizon-average staff / demand; "
-                            "the objective is the priority-weighted shortfall of the current allocation.")
-
-    block(lambda: r.add_run_info(m, [sc]))
-    block(lambda: r.add_headline(summary))
-    block(rounds_block)
-    block(lambda: r.add_trajectories(summary))
-    block(lambda: r.add_solution(solution))
-    block(lambda: r.add_allocation(pr.allocation[ALLOCATION_COLUMNS]))
-    html_text = r.to_html()
-    for slug, png in r.figures():
-        rf.write_bytes(f"figures/{slug}.png", png)
-    rf.write_bytes("report.html", html_text.encode("utf-8"))
-
-
 def _final_coverage(pr) -> float:
     """Simulated horizon-average coverage of the final allocation (the last accepted round, else the status quo)."""
     r = pr.rounds[pr.rounds["step"].isin(["accepted", "status quo"])]
@@ -105,9 +51,6 @@ def _final_coverage(pr) -> float:
 def plan(args) -> int:
     import optimizer
     import scenarios
-    from grassroots import plan as P
-    from grassroots.cmd_optimize import _allocator, _manifest, _say, _scenario_label
-    from grassroots.results import ResultFolder
 
     problems = _problems(args)
     if problems:
@@ -116,26 +59,26 @@ def plan(args) -> int:
     if args.years is not None and args.years != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
     rounds = getattr(args, "rounds", None) or P.DEFAULT_ROUNDS
-    alloc = _allocator(args, sc, marginals=False)
+    alloc = opts.allocator(args, sc, marginals=False)
     if alloc.objective == "cost":
         alloc = optimizer.Allocator.from_scenario(sc, objective="shortfall", integer=alloc.integer or None,
                                                   solver=alloc.solver, marginals=False)
 
     def progress(row):
         if row["round"] == 0:
-            _say(args, f"plan: round 0 (status quo): coverage optimizer {row['predicted_coverage']:.4f}, simulated "
+            opts.say(args, f"plan: round 0 (status quo): coverage optimizer {row['predicted_coverage']:.4f}, simulated "
                        f"{row['simulated_coverage']:.4f} (the loop starts from the simulated one); effects estimated; "
                        f"first proposal: predicted gain {row['remaining_gain']:,.1f}")
         else:
             radius = row["trust_radius"]
-            _say(args, f"plan: round {row['round']} ({row['step']}, ratio {row['ratio']:.2f}, trust radius "
+            opts.say(args, f"plan: round {row['round']} ({row['step']}, ratio {row['ratio']:.2f}, trust radius "
                        + ("none" if not math.isfinite(radius) else f"{radius:.2%} of the money") + "): coverage predicted "
                        f"{row['predicted_coverage']:.4f}, simulated {row['simulated_coverage']:.4f}; staff gain "
                        f"predicted {row['predicted_staff_gain']:,.0f}, simulated {row['simulated_staff_gain']:,.0f}; "
                        f"allocation change {row['allocation_change']:.4f}; next proposal moves "
                        f"{row['proposal_change']:.4f} for a predicted gain of {row['remaining_gain']:,.1f}")
         if row["stop"]:
-            _say(args, f"plan: {row['stop']}")
+            opts.say(args, f"plan: {row['stop']}")
 
     pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
                 seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress)
@@ -148,20 +91,20 @@ def plan(args) -> int:
                         "method": "sequential linear programming with an L1 trust region on the money moved: the "
                                   "optimizer's model is linearised at the simulated allocation (effects rescaled per "
                                   "county x field x lever kind by perturbation with common random numbers); a step is "
-                                  "kept only when the simulator confirms its predicted gain; see grassroots/plan.py"}
-    with ResultFolder("plan", _scenario_label(args, sc), out=args.out, argv=sys.argv) as rf:
+                                  "kept only when the simulator confirms its predicted gain; see grassroots/studies/plan.py"}
+    with opts.result_folder("plan", opts.scenario_label(args, sc), args) as rf:
         rf.write_csv("allocation.csv", pr.allocation)
         rf.write_json("solution.json", solution)
         rf.write_csv("summary.csv", sim.summary)
         rf.write_csv("rounds.csv", pr.rounds)
         rf.write_csv("effects.csv", pr.effects)
-        _manifest(rf, args, sc, res.inputs, {"objective": alloc.objective, "solver": alloc.solver,
+        opts.optimizer_manifest(rf, args, sc, res.inputs, {"objective": alloc.objective, "solver": alloc.solver,
                                              "integer": alloc.integer, "status": solution["status"],
                                              "seed": args.seed, "replication_seeds": sim.seeds,
                                              "replications": args.replications, "rounds": len(pr.rounds) - 1,
                                              "converged": pr.converged, "plan_status": pr.status})
-        _plan_report(rf, args, sc, sim.summary, solution, pr)
-    _say(args, "plan: " + (f"converged ({pr.status})" if pr.converged else "not converged")
+        write_plan_report(rf, sc, sim.summary, solution, pr, lang=getattr(args, "lang", "en") or "en")
+    opts.say(args, "plan: " + (f"converged ({pr.status})" if pr.converged else "not converged")
                + f" after {len(pr.rounds) - 1} rounds; simulated coverage (horizon average) of the final allocation "
                  f"{_final_coverage(pr):.4f}")
     print(rf.final_path)

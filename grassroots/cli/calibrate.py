@@ -14,7 +14,7 @@ Writes one result folder:
 * ``history.csv`` -- every parameter vector evaluated and its loss;
 * ``manifest.json`` -- with the targets file and its sha256, seeds, loss, notes.
 
-Loss, optimizer and noise handling are documented in :mod:`grassroots.calibration`.
+Loss, optimizer and noise handling are documented in :mod:`grassroots.studies.calibration`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import hashlib
 import sys
 from pathlib import Path
 
-from . import calibration as cal
-from .cmd_sensitivity import check_common
-from .executors import make_executor
-from .results import ResultFolder
-from .sensitivity import derive_seed
+from ..report.study_reports import write_calibration_report
+from ..studies import calibration as cal
+from ..studies.executors import make_executor
+from ..studies.sensitivity import derive_seed
+from . import options as opts
 
 
 def _extends_ref(ref: str) -> str:
@@ -41,7 +41,7 @@ def calibrate(args) -> int:
     """Run the calibration described by the parsed command-line ``args``; returns the exit status."""
     import scenarios
 
-    problems = check_common(args)
+    problems = opts.check_common(args)
     max_evals = getattr(args, "max_evals", None)
     if max_evals is not None and max_evals < 1:
         problems.append(f"--max-evals: {max_evals} is not allowed (allowed: a whole number >= 1)")
@@ -61,7 +61,7 @@ def calibrate(args) -> int:
     calib = cal.Calibration(targets, base=scenarios.to_dict(sc), options=options, validation_seed=validation_seed,
                             **({"max_evals": max_evals} if max_evals is not None else {}))
 
-    rf = ResultFolder("calibrate", sc.name, out=args.out)  # fails now if --out exists
+    rf = opts.result_folder("calibrate", sc.name, args)  # fails now if --out exists
     progress = None
     if not args.quiet:
         print(f"calibrate: {len(calib.params)} parameter(s), {len(calib.fitted)} fitted target(s), "
@@ -107,12 +107,7 @@ def calibrate(args) -> int:
             "executor": executor_info,
             "notes": calib.notes_,
         })
-        from .report import Report
-        rep = Report(title=f"Grassroots Talent Planner — calibration of {sc.name}", lang=getattr(args, "lang", "en"))
-        rep.add_run_info(out.manifest, [sc])
-        rep.add_table("Fit: targets against simulated values", calib.table_)
-        rep.add_table("Calibrated parameters", calib.param_table_)
-        out.write_text("report.html", rep.to_html())
+        write_calibration_report(out, sc, calib.table_, calib.param_table_, lang=getattr(args, "lang", "en"))
     if not args.quiet:
         print(f"calibrate: loss {calib.loss0_:.4g} -> {calib.loss_:.4g}; wrote {rf.final_path}", file=sys.stderr)
         for note in calib.notes_:

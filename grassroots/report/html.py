@@ -6,11 +6,11 @@ no external reference of any kind.  All text is HTML-escaped.
 
 Two ways to build one:
 
-* :func:`write_report` takes the tidy tables a command produced (any subset:
+* :func:`~grassroots.report.write_report` (in :mod:`.write`) takes the tidy tables a command produced (any subset:
   each block appears only when its data is there) and writes ``report.html``
   into a :class:`~grassroots.results.ResultFolder` (with the figures as PNG
   files beside it) or to a path; it returns the HTML.
-  :func:`read_results` loads those tables back from a finished result folder,
+  :func:`~grassroots.report.read_results` loads those tables back from a finished result folder,
   so ``write_report("report-zh.html", **read_results(folder), lang="zh")``
   re-renders a run in Chinese.
 * :class:`Report` is the builder underneath, for custom reports::
@@ -32,14 +32,9 @@ budget-probability curve.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import logging
 import re
-import struct
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -47,85 +42,12 @@ import numpy as np
 import pandas as pd
 
 from . import figures as F
+from . import study_figures as SF
+from .blocks import (esc, _Figure, FIGURE_DPI, _finite, _first, _g4, HEADLINE_METRICS, headline_years, _png_size, _Raw,
+                     _scenario_rows, _Section, _SECTION_KEYS, _slug)
 from .labels import LEVER_ORDER, Labels, fmt_number, fmt_yuan, label, metric_kind
+from .style import CSS
 
-log = logging.getLogger(__name__)
-
-HEADLINE_METRICS = ("coverage", "vacancies", "turnover_rate", "senior_share", "cost_yuan",
-                    "coverage_gini", "share_counties_below_80pct")
-HEADLINE_OFFSETS = (5, 10)
-FIGURE_DPI = 110
-
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def esc(text: Any) -> str:
-    """HTML-escape anything (quotes included)."""
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-def _png_size(png: bytes) -> tuple[int, int]:
-    if not png.startswith(_PNG_MAGIC) or png[12:16] != b"IHDR":
-        raise ValueError("not a PNG image")
-    return struct.unpack(">II", png[16:24])
-
-
-def _slug(text: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower()
-    return s or "section"
-
-
-def _g4(v) -> str:
-    """Four significant digits, for duals and marginal values; never '-0'."""
-    if not _finite(v):
-        return "–"
-    x = float(v)
-    return "0" if abs(x) < 1e-12 else f"{x:.4g}"
-
-
-def _finite(x) -> bool:
-    try:
-        return x is not None and np.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-# ----------------------------------------------------------------------------- blocks
-
-@dataclass
-class _Figure:
-    title: str
-    png: bytes
-    caption: str | None
-    alt: str
-    slug: str
-
-    def html(self) -> str:
-        w, h = _png_size(self.png)
-        data = base64.b64encode(self.png).decode("ascii")
-        cap = f'<figcaption>{esc(self.caption)}</figcaption>' if self.caption else ""
-        title = f"<h3>{esc(self.title)}</h3>" if self.title else ""
-        return (f'<figure class="fig">{title}<img src="data:image/png;base64,{data}" alt="{esc(self.alt)}" '
-                f'width="{w}" height="{h}">{cap}</figure>')
-
-
-@dataclass
-class _Raw:
-    """Markup built by this module from escaped pieces."""
-    markup: str
-
-    def html(self) -> str:
-        return self.markup
-
-
-@dataclass
-class _Section:
-    key: str
-    title: str
-    blocks: list = field(default_factory=list)
-
-
-# ----------------------------------------------------------------------------- builder
 
 class Report:
     """Builds one self-contained HTML report.
@@ -520,7 +442,7 @@ class Report:
         self.add_html(f'<div class="table-wrap"><table class="decomp"><thead><tr>{head}</tr></thead>'
                       f'<tbody>{"".join(body)}</tbody></table></div><p class="caption">{esc(cap)}</p>')
         for m in mets[:max_figures]:
-            fig = F.waterfall(decomposition, m, labels=self.figure_labels, year=y)
+            fig = SF.waterfall(decomposition, m, labels=self.figure_labels, year=y)
             self.add_figure("", fig, alt=f'{L("decomposition")}: {L(m)}', name=f"waterfall-{m}")
         return self
 
@@ -608,7 +530,7 @@ class Report:
         F._require(allocation, ["province", "lever", "cost_yuan"], "allocation")
         if not any(s.key == "optimizer" for s in self.sections):
             self.section("optimizer")
-        fig = F.allocation_by_province(allocation, labels=self.figure_labels)
+        fig = SF.allocation_by_province(allocation, labels=self.figure_labels)
         self.add_figure("", fig, alt=self.L("allocation_by_province"), name="allocation-by-province")
         agg = {"cost_yuan": ("cost_yuan", "sum")}
         if "quantity" in allocation.columns:
@@ -626,11 +548,11 @@ class Report:
 
     def add_frontier(self, frontier_df: pd.DataFrame) -> "Report":
         self.section("frontier")
-        fig = F.frontier(frontier_df, labels=self.figure_labels)
+        fig = SF.frontier(frontier_df, labels=self.figure_labels)
         cap = ("预算逐步增加时的覆盖率、缺口与每元边际效益。" if self.lang == "zh"
                else "Coverage, shortfall and marginal value of one more yuan as the budget grows.")
         self.add_figure("", fig, caption=cap, alt=self.L("frontier"), name="frontier")
-        cols = [c for c in ("budget_yuan",) + F.FRONTIER_METRICS if c in frontier_df.columns]
+        cols = [c for c in ("budget_yuan",) + SF.FRONTIER_METRICS if c in frontier_df.columns]
         fmts = {c: c for c in cols}
         fmts["marginal_value_per_yuan"] = _g4
         self.add_table(None, frontier_df[cols].sort_values("budget_yuan"), formats=fmts)
@@ -652,7 +574,7 @@ class Report:
                    else "Sobol indices: S1 is a parameter's own effect, ST its total effect including interactions; "
                         "error bars are bootstrap confidence intervals.")
         for m in mets[:max_figures]:
-            fig = F.tornado(sensitivity_df, m if m is not None else "", labels=self.figure_labels)
+            fig = SF.tornado(sensitivity_df, m if m is not None else "", labels=self.figure_labels)
             self.add_figure("", fig, caption=cap, alt=f'{self.L("sensitivity")}: {self.L(m) if m else ""}',
                             name=f"sensitivity-{m or 'all'}")
         return self
@@ -660,7 +582,7 @@ class Report:
     def add_probability(self, df: pd.DataFrame, target: float | None = None, budget: float | None = None,
                         caption: str | None = None) -> "Report":
         self.section("budget_probability")
-        fig = F.probability_curve(df, target=target, budget=budget, labels=self.figure_labels)
+        fig = SF.probability_curve(df, target=target, budget=budget, labels=self.figure_labels)
         if caption is None:
             caption = ("每个预算下达到目标的概率及其蒙特卡洛区间。" if self.lang == "zh"
                        else "Probability of reaching the target at each budget, with its Monte Carlo interval.")
@@ -697,7 +619,7 @@ class Report:
 
     def write(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the HTML to ``path`` (atomically; an existing file is kept unless ``overwrite``)."""
-        from .results import atomic_write_bytes
+        from ..results import atomic_write_bytes
         p = Path(path)
         if p.exists() and not overwrite:
             raise FileExistsError(f"{p}: exists already (pass overwrite=True to replace it)")
@@ -705,256 +627,3 @@ class Report:
         return p
 
 
-_SECTION_KEYS = {"run_info", "headline", "comparison", "trajectories", "county_distribution", "decomposition",
-                 "optimizer", "frontier", "sensitivity", "budget_probability", "notes"}
-
-
-def _first(m: Mapping, *keys):
-    for k in keys:
-        if m.get(k) is not None:
-            return m[k]
-    return None
-
-
-def _scenario_rows(m: Mapping, scenarios) -> list[tuple[str, str, str]]:
-    """(name, description, sha256) from the scenarios argument and the manifest, whichever has them."""
-    rows: dict[str, list[str]] = {}
-
-    def put(name, description=None, sha=None):
-        r = rows.setdefault(str(name), ["", ""])
-        if description and not r[0]:
-            r[0] = str(description)
-        if sha and not r[1]:
-            r[1] = str(sha)
-
-    if scenarios is not None:
-        items = scenarios.items() if isinstance(scenarios, Mapping) else [(None, s) for s in scenarios]
-        for key, sc in items:
-            if isinstance(sc, str):  # {name: description}
-                put(key, sc)
-            elif isinstance(sc, Mapping):
-                put(sc.get("name", key), sc.get("description"), sc.get("sha256"))
-            else:  # a Scenario object
-                sha = None
-                try:
-                    import scenarios as _sc
-                    sha = _sc.sha256(sc)
-                except Exception:  # noqa: BLE001 - the digest is a nicety here
-                    pass
-                put(getattr(sc, "name", key), getattr(sc, "description", None), sha)
-    ms = m.get("scenarios")
-    if isinstance(ms, Mapping):
-        for name, v in ms.items():
-            if isinstance(v, Mapping):
-                put(name, v.get("description"), v.get("sha256"))
-            else:
-                put(name, None, v)
-    elif isinstance(ms, (list, tuple)):
-        for v in ms:
-            if isinstance(v, Mapping) and v.get("name"):
-                put(v["name"], v.get("description"), v.get("sha256"))
-            elif isinstance(v, str):
-                put(v)
-    if m.get("scenario") and not rows:
-        put(m["scenario"], m.get("description"), _first(m, "sha256", "scenario_sha256"))
-    elif m.get("scenario") and str(m["scenario"]) in rows:
-        put(m["scenario"], m.get("description"), _first(m, "sha256", "scenario_sha256"))
-    return [(k, v[0], v[1]) for k, v in rows.items()]
-
-
-def headline_years(df: pd.DataFrame, years: Sequence[int] | None = None,
-                   start_year: int | None = None) -> tuple[list[int], int | None]:
-    """The years a headline shows: start+5 and start+10 where present (start = first year), else the last."""
-    have = sorted(int(y) for y in pd.unique(df["year"].dropna()))
-    if not have:
-        return [], None
-    start = int(start_year) if start_year is not None else have[0]
-    if years is not None:
-        return [int(y) for y in years if int(y) in have], start
-    chosen = [start + k for k in HEADLINE_OFFSETS if start + k in have]
-    if have[-1] not in chosen and len(chosen) < len(HEADLINE_OFFSETS):
-        chosen.append(have[-1])
-    return chosen, start
-
-
-# ----------------------------------------------------------------------------- one call
-
-SECTIONS = ("summary", "comparison", "counties", "decomposition", "solution", "allocation",
-            "frontier", "sensitivity", "probability")
-
-
-def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None,
-                 summary: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
-                 counties: pd.DataFrame | None = None, decomposition: pd.DataFrame | None = None,
-                 solution: Mapping | None = None, allocation: pd.DataFrame | None = None,
-                 frontier: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
-                 probability: pd.DataFrame | None = None, probability_target: float | None = None,
-                 sized_budget: float | None = None, lang: str = "en", names: Mapping[str, str] | None = None,
-                 title: str | None = None, base: str | None = None, start_year: int | None = None,
-                 strict: bool = False, save_figures: bool = True, overwrite: bool = False) -> str:
-    """Build the report from whatever tables are given and write it; returns the HTML.
-
-    ``target``: a :class:`~grassroots.results.ResultFolder` (writes ``report.html``
-    and, with ``save_figures``, ``figures/<name>.png``; its manifest is used when
-    ``manifest`` is None), a file path, or None (only return the HTML).
-
-    A block whose data is malformed is replaced by a visible note and a logged
-    warning, so a long run never loses its results to a plotting problem;
-    ``strict=True`` raises instead (tests use it).
-    """
-    folder = target if hasattr(target, "write_bytes") and hasattr(target, "manifest") else None
-    if folder is None and target is not None:  # fail before drawing anything
-        if Path(target).is_dir():
-            raise IsADirectoryError(f"{target}: give the report's file name, e.g. {Path(target) / 'report.html'}")
-        if Path(target).exists() and not overwrite:
-            raise FileExistsError(f"{target}: exists already (pass overwrite=True to replace it)")
-    if manifest is None and folder is not None:
-        manifest = folder.manifest
-    m = dict(manifest or {})
-    if base is None:
-        base = m.get("base") or (m.get("scenario") if m.get("command") == "compare" else None)
-    if title is None:
-        what = " ".join(str(x) for x in [m.get("command")] + _scenario_names(m) if x)
-        title = label("report_title", lang) + (f": {what}" if what else "")
-    sub = " · ".join(str(x) for x in (" ".join(str(v) for v in (m.get("package"), m.get("version")) if v),
-                                      m.get("started")) if x)
-    r = Report(title=title, lang=lang, names=names, subtitle=sub or None)
-
-    def block(name: str, fn: Callable[[], Any]) -> None:
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001 - reported visibly below
-            if strict:
-                raise
-            log.warning("report: the %s block could not be built: %s", name, exc)
-            r.section(name if name in _SECTION_KEYS else "notes")
-            r.add_note(("无法生成此部分：" if lang == "zh" else "This part could not be built: ")
-                       + f"{type(exc).__name__}: {exc}", kind="warn")
-
-    block("run_info", lambda: r.add_run_info(m, scenarios))
-    if summary is not None:
-        block("headline", lambda: r.add_headline(summary, start_year=start_year))
-    if comparison is not None:
-        block("comparison", lambda: r.add_comparison(comparison, start_year=start_year, base_name=base))
-    if summary is not None:
-        block("trajectories", lambda: r.add_trajectories(summary))
-    if counties is not None:
-        block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
-    if decomposition is not None:
-        block("decomposition", lambda: r.add_decomposition(decomposition))
-    if solution is not None:
-        block("optimizer", lambda: r.add_solution(solution))
-    if allocation is not None:
-        block("optimizer", lambda: r.add_allocation(allocation))
-    if frontier is not None:
-        block("frontier", lambda: r.add_frontier(frontier))
-    if sensitivity is not None:
-        block("sensitivity", lambda: r.add_sensitivity(sensitivity))
-    if probability is not None:
-        block("budget_probability", lambda: r.add_probability(probability, probability_target, sized_budget))
-    text = r.to_html()
-    if folder is not None:
-        if save_figures:
-            for slug, png in r.figures():
-                folder.write_bytes(f"figures/{slug}.png", png)
-        folder.write_bytes("report.html", text.encode("utf-8"))
-    elif target is not None:
-        r.write(target, overwrite=overwrite)
-    return text
-
-
-def _scenario_names(m: Mapping) -> list[str]:
-    ms = m.get("scenarios")
-    if isinstance(ms, Mapping) and ms:
-        return [str(k) for k in ms]
-    if isinstance(ms, (list, tuple)) and ms:
-        return [str(v.get("name") if isinstance(v, Mapping) else v) for v in ms]
-    return [str(m["scenario"])] if m.get("scenario") else []
-
-
-def read_results(folder: str | Path) -> dict[str, Any]:
-    """The tables of a finished result folder, keyed as :func:`write_report` takes them."""
-    p = Path(folder)
-    out: dict[str, Any] = {}
-    files = {"summary": "summary.csv", "comparison": "comparison.csv", "decomposition": "decomposition.csv",
-             "allocation": "allocation.csv", "frontier": "frontier.csv", "sensitivity": "sensitivity.csv",
-             "probability": "probability.csv"}
-    for key, name in files.items():
-        if (p / name).exists():
-            out[key] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
-    for name in ("counties.csv.gz", "counties.csv"):
-        if (p / name).exists():
-            out["counties"] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
-            break
-    for key, name in (("manifest", "manifest.json"), ("solution", "solution.json")):
-        if (p / name).exists():
-            out[key] = json.loads((p / name).read_text(encoding="utf-8"))
-    return out
-
-
-# ----------------------------------------------------------------------------- style
-
-CSS = """
-:root{--ink:#1f2328;--muted:#5b6470;--line:#d8dde3;--soft:#f5f7f9;--accent:#0b5cad;--pos:#1b6e20;--neg:#b3261e}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;color:var(--ink);background:#fff;font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,
-"Helvetica Neue",Arial,"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
-"WenQuanYi Micro Hei",sans-serif}
-header,nav.toc,main{max-width:1080px;margin:0 auto;padding:0 28px}
-header{padding-top:28px;padding-bottom:8px;border-bottom:3px solid var(--accent)}
-h1{font-size:1.6rem;margin:0 0 4px;line-height:1.25}
-h2{font-size:1.25rem;margin:36px 0 12px;padding-bottom:4px;border-bottom:1px solid var(--line)}
-h3{font-size:1.02rem;margin:22px 0 8px}
-.subtitle{margin:0;color:var(--muted)}
-.meta{margin:2px 0 8px;color:var(--muted);font-size:.85rem}
-.note{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px;margin:10px 0;font-size:.92rem}
-.warn{background:#fdecea;border-left:4px solid var(--neg);padding:8px 12px;margin:10px 0;font-size:.92rem}
-.muted{color:var(--muted);font-size:.85rem}
-details{margin:10px 0;font-size:.88rem}
-details summary{cursor:pointer;color:var(--accent)}
-nav.toc{margin-top:14px}
-nav.toc h2{font-size:.95rem;border:0;margin:8px 0 4px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
-nav.toc ol{margin:0;padding-left:20px;columns:2;column-gap:40px;font-size:.93rem}
-nav.toc a{color:var(--accent);text-decoration:none}
-p.label{margin:8px 0 4px;font-weight:600;font-size:.9rem}
-pre.cmd{background:#0f1720;color:#e6edf3;padding:10px 14px;border-radius:6px;overflow-x:auto;white-space:pre-wrap;
-word-break:break-all;font-size:.88rem;margin:0 0 14px}
-code{font-family:ui-monospace,"SFMono-Regular","DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.86em}
-code.hash{font-size:.74rem;color:var(--muted);word-break:break-all}
-dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:10px 0;font-size:.93rem}
-dl.kv dt{color:var(--muted)}
-dl.kv dd{margin:0;word-break:break-word}
-.table-wrap{overflow-x:auto;margin:8px 0}
-table{border-collapse:collapse;width:100%;font-size:.9rem;font-variant-numeric:tabular-nums}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-thead th{background:var(--soft);font-weight:600;border-bottom:2px solid #b9c1ca;vertical-align:bottom}
-td.num,th.num{text-align:right;white-space:nowrap}
-tbody tr:nth-child(even) td{background:#fafbfc}
-tr.group th{background:#eef3f8;text-align:left;font-weight:700;color:var(--accent)}
-tr.total td{font-weight:700;border-top:2px solid #b9c1ca}
-.v{display:block}
-.ci{display:block;color:var(--muted);font-size:.85em}
-.v.sig{font-weight:700}
-th.year{text-align:center;background:#eef3f8;color:var(--accent);border-left:2px solid #fff}
-td.first,th.first{border-left:2px solid var(--line)}
-table.scen td:first-child{white-space:nowrap}
-.caption,figcaption{color:var(--muted);font-size:.85rem;margin:6px 0 14px}
-figure.fig{margin:14px 0 22px}
-figure.fig img{display:block;max-width:100%;height:auto;border:1px solid #eef0f2}
-@media print{
-  @page{size:A4;margin:14mm}
-  body{font-size:11pt}
-  header,nav.toc,main{max-width:none;padding:0}
-  nav.toc{display:none}
-  h2{break-after:avoid}
-  figure.fig,tr,dl.kv{break-inside:avoid}
-  .table-wrap{overflow:visible}
-  table{font-size:8.5pt}
-  th,td{padding:4px 6px}
-  td.num,th.num{white-space:normal}
-  figure.fig img{border:0}
-  pre.cmd{background:#fff;color:#000;border:1px solid #999}
-  a{color:inherit;text-decoration:none}
-}
-"""

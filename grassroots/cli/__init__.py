@@ -1,4 +1,9 @@
-"""The ``grassroots`` command line: a thin layer over library functions.
+"""The ``grassroots`` command line: the parser, the command table and :func:`main`.
+
+Each command is a thin module in this package (``run``, ``compare``, ``optimize`` (with size-budget and
+frontier), ``plan``, ``sensitivity``, ``calibrate``, ``catalog`` (scenarios, validate, params)); the options
+they share are in :mod:`.options`; the work is done by :mod:`grassroots.studies` and the engines, the
+output by :mod:`grassroots.report` and :mod:`grassroots.results`.  Command modules never import each other.
 
 Every problem with the user's input -- a bad scenario file, an unknown option
 value, a negative budget, an infeasible constraint set -- is printed as one
@@ -13,6 +18,8 @@ import argparse
 import importlib
 import sys
 from typing import Callable, Sequence
+
+from .options import add_common
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -33,14 +40,17 @@ COMMANDS: dict[str, str] = {
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
 HANDLERS: dict[str, tuple[str, str]] = {
-    "run": ("grassroots.cmd_run", "run"),
-    "compare": ("grassroots.cmd_compare", "compare"),
-    "optimize": ("grassroots.cmd_optimize", "optimize"),
-    "size-budget": ("grassroots.cmd_optimize", "size_budget"),
-    "frontier": ("grassroots.cmd_optimize", "frontier"),
-    "sensitivity": ("grassroots.cmd_sensitivity", "sensitivity"),
-    "calibrate": ("grassroots.cmd_calibrate", "calibrate"),
-    "plan": ("grassroots.cmd_plan", "plan"),
+    "scenarios": ("grassroots.cli.catalog", "list_scenarios"),
+    "validate": ("grassroots.cli.catalog", "validate"),
+    "params": ("grassroots.cli.catalog", "params"),
+    "run": ("grassroots.cli.run", "run"),
+    "compare": ("grassroots.cli.compare", "compare"),
+    "optimize": ("grassroots.cli.optimize", "optimize"),
+    "size-budget": ("grassroots.cli.optimize", "size_budget"),
+    "frontier": ("grassroots.cli.optimize", "frontier"),
+    "sensitivity": ("grassroots.cli.sensitivity", "sensitivity"),
+    "calibrate": ("grassroots.cli.calibrate", "calibrate"),
+    "plan": ("grassroots.cli.plan", "plan"),
 }
 
 
@@ -51,27 +61,13 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _common(p: argparse.ArgumentParser, simulate: bool = True) -> None:
-    p.add_argument("--province", action="append", metavar="CODE",
-                   help="GB/T 2260 two-digit province code; repeatable (default: the scenario's, else all 31)")
-    p.add_argument("--years", type=int, metavar="N", help="years to simulate (default: the scenario's horizon)")
-    p.add_argument("--replications", type=int, default=10, metavar="R", help="Monte Carlo replications (default 10)")
-    p.add_argument("--seed", type=int, default=20160701, metavar="S", help="master seed (default 20160701)")
-    p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
-    p.add_argument("--county-table", dest="county_table", metavar="CSV",
-                   help="your own county table (same columns as scenarios.county_table(); default: the bundled one)")
-    p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="grassroots",
         description="Grassroots Talent Planner: simulate and optimise the staffing of county- and "
                     "township-level professional posts under the 2016 grassroots talent policy (人社部发〔2016〕57号).",
     )
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"grassroots-talent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
@@ -83,13 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help=COMMANDS["run"])
     p.add_argument("scenario", metavar="SCENARIO")
-    _common(p)
+    add_common(p)
 
     p = sub.add_parser("compare", help=COMMANDS["compare"])
     p.add_argument("scenario", metavar="BASE")
     p.add_argument("others", nargs="+", metavar="OTHER")
     p.add_argument("--decompose", action="store_true", help="Shapley decomposition of the change by lever family")
-    _common(p)
+    add_common(p)
 
     for name in ("optimize", "size-budget", "frontier", "plan"):
         p = sub.add_parser(name, help=COMMANDS[name])
@@ -105,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
         if name == "plan":
             p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds (default 10)")
-        _common(p)
+        add_common(p)
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])
     p.add_argument("scenario", metavar="SCENARIO")
@@ -115,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Morris trajectories, or Sobol' base samples (a power of 2) (default 16)")
     p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH",
                    help="a numeric scenario key and its range; repeatable; KEY.*=LOW:HIGH shifts a whole table "
-                        "(default: 8 uncertain behaviour parameters, see grassroots/sensitivity.py)")
+                        "(default: 8 uncertain behaviour parameters, see grassroots/studies/sensitivity_params.py)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
-    _common(p)
+    add_common(p)
 
     p = sub.add_parser("calibrate", help=COMMANDS["calibrate"])
     p.add_argument("scenario", metavar="SCENARIO")
@@ -125,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-evals", dest="max_evals", type=int, metavar="N",
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
-    _common(p)
+    add_common(p)
     return parser
 
 
@@ -134,46 +130,7 @@ def _print_problems(lines: Sequence[str]) -> None:
         print(line, file=sys.stderr)
 
 
-def cmd_scenarios(args) -> int:
-    import scenarios
-    rows = scenarios.bundled()
-    width = max(len(n) for n, _ in rows)
-    for name, desc in rows:
-        print(f"{name:<{width}}  {desc}")
-    return EXIT_OK
-
-
-def cmd_validate(args) -> int:
-    import scenarios
-    sc = scenarios.load(args.scenario)
-    print(f"{args.scenario}: valid (scenario {sc.name!r}, sha256 {scenarios.sha256(sc)[:16]})")
-    return EXIT_OK
-
-
-def cmd_params(args) -> int:
-    import scenarios
-    rows = [r for r in scenarios.describe_params() if not args.section or r["key"].startswith(args.section + ".")]
-    if not rows:
-        raise _UsageError([f"--section: no parameters under {args.section!r} (allowed: {', '.join(sorted({r['key'].split('.')[0] for r in scenarios.describe_params()}))})"])
-    for r in rows:
-        rng = f" [{r['range']}]" if r["range"] else ""
-        print(f"{r['key']}: {r['type']}, {r['unit']}{rng} -- {r['source']}")
-    return EXIT_OK
-
-
-class _UsageError(ValueError):
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
-
-
 def _handler(command: str) -> Callable | None:
-    if command == "scenarios":
-        return cmd_scenarios
-    if command == "validate":
-        return cmd_validate
-    if command == "params":
-        return cmd_params
     module, func = HANDLERS[command]
     try:
         mod = importlib.import_module(module)

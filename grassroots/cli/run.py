@@ -1,0 +1,94 @@
+"""``grassroots run``: simulate one scenario with replications and write one result folder.
+
+Files (see DESIGN.md, "Command line and files"):
+
+* ``summary.csv`` -- ``scenario,year,metric,mean,p05,p95``, national;
+* ``counties.csv.gz`` -- ``scenario,county_id,province,field,year,metric,mean,p05,p95``;
+* ``provinces.csv`` -- ``scenario,province,year,metric,mean,p05,p95``;
+* ``replications.csv.gz`` -- ``scenario,replication,year,metric,value``: national
+  values per replication, for paired comparisons with common random numbers;
+* ``metrics.csv`` -- every metric's unit, kind and meaning (``simulator.metrics``);
+* ``manifest.json`` -- scenario and its sha256, master seed and replication
+  seeds, years, provinces, replications, workers, timings;
+* figures and ``report.html`` through ``grassroots.report`` when available.
+
+``year`` is the calendar year: ``start_year`` is the initial state, ``start_year
++ t`` the end of simulated year t.
+
+Resuming: each finished replication is kept in ``<results root>/.cache/run-<digest>/``
+(written atomically); running the same command again reuses them, and the
+folder is removed once the result folder is in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+
+import pandas as pd
+
+from ..report import write_report
+from ..results import csv_gz_bytes
+from . import options as opts
+
+
+def run(args) -> int:
+    """Run the ``grassroots run`` command for parsed ``args``; returns the exit status."""
+    import scenarios
+    import simulator
+
+    problems = opts.check_common(args)
+    sc = scenarios.load(args.scenario)            # ScenarioError: one line per problem, exit 2
+    if problems:
+        raise opts.InputError(problems)
+    workers = opts.workers(args)
+    provinces = opts.provinces(args)
+    years = args.years if args.years is not None else sc.horizon.years
+    digest = hashlib.sha256(json.dumps({"scenario": scenarios.sha256(sc), "provinces": provinces, "years": years,
+                                        "seed": args.seed, "county_table": getattr(args, "county_table", None)},
+                                       sort_keys=True).encode()).hexdigest()[:16]
+
+    rf = opts.result_folder("run", sc.name, args)   # fails now if --out exists
+    cache_dir = opts.cache_dir(rf, f"run-{digest}")
+    if not args.quiet:
+        where = ", ".join(provinces) if provinces else ("scenario's provinces" if sc.region.provinces else "all provinces")
+        print(f"run: {sc.name}, {where}, {years} years, {args.replications} replication(s), "
+              f"{workers} worker(s); checkpoints in {cache_dir}", file=sys.stderr)
+    started = time.monotonic()
+    table = opts.user_table(args)
+    res = simulator.simulate(sc, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
+                             workers=workers, table=table, progress=opts.progress_printer(args.quiet), checkpoint=cache_dir)
+    seconds = time.monotonic() - started
+
+    with rf as out:
+        out.write_csv("summary.csv", res.summary)
+        out.write_csv("provinces.csv", res.provinces)
+        out.write_csv("replications.csv.gz", res.replications)
+        out.write_csv("metrics.csv", pd.DataFrame(simulator.metrics.describe()))
+        out.write_bytes("counties.csv.gz", csv_gz_bytes(res.counties))
+        y0 = res.summary[res.summary.year == res.years[0]].set_index("metric")["mean"]
+        out.manifest.update({
+            "scenario_sha256": res.scenario_sha256,
+            "description": sc.description,
+            "seed": args.seed,
+            "replication_seeds": res.seeds,
+            "replications": args.replications,
+            "replications_from_checkpoint": res.reused_replications,
+            "years": years,
+            "start_year": res.years[0],
+            "calendar_years": res.years,
+            "provinces": res.province_codes,
+            "counties": int(res.counties["county_id"].nunique()),
+            "initial_staff": float(y0.get("staff", float("nan"))),
+            "workers": workers,
+            "simulation_seconds": round(seconds, 2),
+            "year_convention": "start_year is the initial state; start_year + t is the end of simulated year t",
+            "common_random_numbers": "replication r of any scenario run with this seed uses replication_seeds[r]",
+        })
+        write_report(out, summary=res.summary, counties=res.counties, scenarios=[sc],
+                            lang=getattr(args, "lang", "en"), start_year=res.years[0])
+    simulator.replicate.ReplicationCache(cache_dir, {}).remove()
+    print(rf.final_path)
+    return 0

@@ -1,0 +1,133 @@
+"""One call that builds and writes a report from the tables a command produced, and one that reads them back.
+
+:func:`write_report` takes any subset of the tidy tables (each block appears only when its data is there)
+and writes ``report.html`` into a :class:`~grassroots.results.ResultFolder` (with the figures as PNG files
+beside it) or to a path; :func:`read_results` loads those tables back from a finished result folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from .blocks import _SECTION_KEYS, log
+from .html import Report
+from .labels import label
+
+
+SECTIONS = ("summary", "comparison", "counties", "decomposition", "solution", "allocation",
+            "frontier", "sensitivity", "probability")
+
+
+def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None,
+                 summary: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
+                 counties: pd.DataFrame | None = None, decomposition: pd.DataFrame | None = None,
+                 solution: Mapping | None = None, allocation: pd.DataFrame | None = None,
+                 frontier: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
+                 probability: pd.DataFrame | None = None, probability_target: float | None = None,
+                 sized_budget: float | None = None, lang: str = "en", names: Mapping[str, str] | None = None,
+                 title: str | None = None, base: str | None = None, start_year: int | None = None,
+                 strict: bool = False, save_figures: bool = True, overwrite: bool = False) -> str:
+    """Build the report from whatever tables are given and write it; returns the HTML.
+
+    ``target``: a :class:`~grassroots.results.ResultFolder` (writes ``report.html``
+    and, with ``save_figures``, ``figures/<name>.png``; its manifest is used when
+    ``manifest`` is None), a file path, or None (only return the HTML).
+
+    A block whose data is malformed is replaced by a visible note and a logged
+    warning, so a long run never loses its results to a plotting problem;
+    ``strict=True`` raises instead (tests use it).
+    """
+    folder = target if hasattr(target, "write_bytes") and hasattr(target, "manifest") else None
+    if folder is None and target is not None:  # fail before drawing anything
+        if Path(target).is_dir():
+            raise IsADirectoryError(f"{target}: give the report's file name, e.g. {Path(target) / 'report.html'}")
+        if Path(target).exists() and not overwrite:
+            raise FileExistsError(f"{target}: exists already (pass overwrite=True to replace it)")
+    if manifest is None and folder is not None:
+        manifest = folder.manifest
+    m = dict(manifest or {})
+    if base is None:
+        base = m.get("base") or (m.get("scenario") if m.get("command") == "compare" else None)
+    if title is None:
+        what = " ".join(str(x) for x in [m.get("command")] + _scenario_names(m) if x)
+        title = label("report_title", lang) + (f": {what}" if what else "")
+    sub = " · ".join(str(x) for x in (" ".join(str(v) for v in (m.get("package"), m.get("version")) if v),
+                                      m.get("started")) if x)
+    r = Report(title=title, lang=lang, names=names, subtitle=sub or None)
+
+    def block(name: str, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - reported visibly below
+            if strict:
+                raise
+            log.warning("report: the %s block could not be built: %s", name, exc)
+            r.section(name if name in _SECTION_KEYS else "notes")
+            r.add_note(("无法生成此部分：" if lang == "zh" else "This part could not be built: ")
+                       + f"{type(exc).__name__}: {exc}", kind="warn")
+
+    block("run_info", lambda: r.add_run_info(m, scenarios))
+    if summary is not None:
+        block("headline", lambda: r.add_headline(summary, start_year=start_year))
+    if comparison is not None:
+        block("comparison", lambda: r.add_comparison(comparison, start_year=start_year, base_name=base))
+    if summary is not None:
+        block("trajectories", lambda: r.add_trajectories(summary))
+    if counties is not None:
+        block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
+    if decomposition is not None:
+        block("decomposition", lambda: r.add_decomposition(decomposition))
+    if solution is not None:
+        block("optimizer", lambda: r.add_solution(solution))
+    if allocation is not None:
+        block("optimizer", lambda: r.add_allocation(allocation))
+    if frontier is not None:
+        block("frontier", lambda: r.add_frontier(frontier))
+    if sensitivity is not None:
+        block("sensitivity", lambda: r.add_sensitivity(sensitivity))
+    if probability is not None:
+        block("budget_probability", lambda: r.add_probability(probability, probability_target, sized_budget))
+    text = r.to_html()
+    if folder is not None:
+        if save_figures:
+            for slug, png in r.figures():
+                folder.write_bytes(f"figures/{slug}.png", png)
+        folder.write_bytes("report.html", text.encode("utf-8"))
+    elif target is not None:
+        r.write(target, overwrite=overwrite)
+    return text
+
+
+def _scenario_names(m: Mapping) -> list[str]:
+    ms = m.get("scenarios")
+    if isinstance(ms, Mapping) and ms:
+        return [str(k) for k in ms]
+    if isinstance(ms, (list, tuple)) and ms:
+        return [str(v.get("name") if isinstance(v, Mapping) else v) for v in ms]
+    return [str(m["scenario"])] if m.get("scenario") else []
+
+
+def read_results(folder: str | Path) -> dict[str, Any]:
+    """The tables of a finished result folder, keyed as :func:`write_report` takes them."""
+    p = Path(folder)
+    out: dict[str, Any] = {}
+    files = {"summary": "summary.csv", "comparison": "comparison.csv", "decomposition": "decomposition.csv",
+             "allocation": "allocation.csv", "frontier": "frontier.csv", "sensitivity": "sensitivity.csv",
+             "probability": "probability.csv"}
+    for key, name in files.items():
+        if (p / name).exists():
+            out[key] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
+    for name in ("counties.csv.gz", "counties.csv"):
+        if (p / name).exists():
+            out["counties"] = pd.read_csv(p / name, dtype={"province": str, "county_id": str})
+            break
+    for key, name in (("manifest", "manifest.json"), ("solution", "solution.json")):
+        if (p / name).exists():
+            out[key] = json.loads((p / name).read_text(encoding="utf-8"))
+    return out
+
+

@@ -1,0 +1,161 @@
+"""The smallest fund whose planned allocation reaches a coverage target with a stated confidence
+(``grassroots size-budget --confidence``).
+
+Sizing with confidence (:func:`size_budget_with_confidence`)
+------------------------------------------------------------
+Event of one replication: at least ``share`` of the counties have coverage
+(staff / demand at the end of the last simulated year) >= ``target`` in every
+field with demand.  Probability = share of R replications (fresh seeds,
+``seed + SIZING_SEED_OFFSET``, the same for every budget) where the event holds,
+with a Wilson 95 % interval (``scipy.stats.binomtest``).  The budget is the
+smallest one (bisection to ``rel_tol``) whose planned allocation reaches
+probability >= ``confidence`` (``criterion="estimate"``) or whose Wilson lower
+bound does (``criterion="lower"``, conservative).  Every budget tried is a row
+of the budget-vs-probability table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .plan import plan, PlanResult
+
+SIZING_SEED_OFFSET = 100_003  # sizing replications use seed + this (fresh relative to the planning runs)
+PROBABILITY_COLUMNS = ["budget_yuan", "probability", "p_low", "p_high"]
+
+
+# ----------------------------------------------------------------------------- sizing with confidence
+
+@dataclass
+class SizingResult:
+    budget_yuan: float
+    probability: float
+    p_low: float
+    p_high: float
+    table: pd.DataFrame            # PROBABILITY_COLUMNS, one row per budget tried, by budget
+    allocation: pd.DataFrame
+    plan: PlanResult | None
+    reached: bool
+    notes: dict = field(default_factory=dict)
+
+
+def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    from scipy.stats import binomtest
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def replication_events(raw_list, n_counties: int, target: float, share: float, year_index: int = -1) -> np.ndarray:
+    """Per replication: does at least ``share`` of counties reach ``target`` in every field with demand?"""
+    from simulator.metrics import RAW_INDEX
+    out = []
+    for raw in raw_list:
+        staff = raw[RAW_INDEX["staff"], :, year_index].reshape(n_counties, -1)
+        dem = raw[RAW_INDEX["demand"], :, year_index].reshape(n_counties, -1)
+        ok = np.where(dem > 0, staff >= target * dem - 1e-9, True).all(axis=1)
+        out.append(ok.mean() >= share - 1e-12)
+    return np.array(out, dtype=bool)
+
+
+def simulator_event_fn(sc, table, years: int, target: float, share: float, workers: int = 1):
+    """``(allocation, seed, R) -> events[R]`` from the simulator (see :func:`replication_events`)."""
+    import simulator
+
+    def run(allocation, seed, R):
+        res = simulator.simulate(sc, years=years, replications=R, seed=seed, workers=workers, table=table,
+                                 allocation=allocation, county_metrics=("staff",), keep_records=True)
+        return replication_events([r.raw for r in res.replication_records], len(table), target, share)
+
+    return run
+
+
+def size_budget_with_confidence(sc, target: float, confidence: float, *, share: float = 1.0, provinces=None,
+                                replications: int = 20, seed: int = 0, years: int | None = None,
+                                table: pd.DataFrame | None = None, workers: int = 1, rounds: int = 3,
+                                plan_replications: int = 3, lo: float = 0.0, hi: float | None = None,
+                                rel_tol: float = 0.01, criterion: str = "estimate", planner=None, event_fn=None,
+                                max_doublings: int = 40, progress=None) -> SizingResult:
+    """The smallest yearly fund whose planned allocation reaches the target with probability >= ``confidence``.
+
+    ``planner(budget) -> (allocation, PlanResult | None)`` (default: :func:`plan` with ``rounds`` and
+    ``plan_replications``); ``event_fn(allocation, seed, R) -> bool[R]`` (default: the simulator,
+    :func:`replication_events`).  See the module docstring for the event and the interval.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError("confidence: must be between 0 and 1")
+    if criterion not in ("estimate", "lower"):
+        raise ValueError("criterion: 'estimate' or 'lower'")
+    if planner is None or event_fn is None:
+        import scenarios
+        import simulator
+        if years is not None and int(years) != sc.horizon.years:
+            sc = scenarios.apply(sc, {"horizon.years": int(years)})
+        tab = simulator.replicate.resolve_table(sc, provinces, table)
+        if planner is None:
+            def planner(b):
+                pr = plan(sc, b, rounds=rounds, replications=plan_replications, seed=seed, table=tab, workers=workers)
+                return pr.allocation, pr
+        if event_fn is None:
+            event_fn = simulator_event_fn(sc, tab, int(sc.horizon.years), target, share, workers)
+        if hi is None:   # start from the optimizer's deterministic smallest fund (doubling/bisection correct it)
+            import optimizer
+            try:
+                det = optimizer.size_budget(optimizer.from_scenario(sc, table=tab), target, share, marginals=False)
+                hi = float(det.solution["budget_yuan"]) or None
+            except Exception:  # noqa: BLE001 - infeasible target etc.: fall back to doubling from 1e6
+                hi = None
+    fresh = int(seed) + SIZING_SEED_OFFSET
+    tried: dict[float, dict] = {}
+
+    def evaluate(b):
+        if b in tried:
+            return tried[b]
+        alloc, pr = planner(b)
+        ev = np.asarray(event_fn(alloc, fresh, replications), dtype=bool)
+        k, n = int(ev.sum()), len(ev)
+        low, high = wilson(k, n)
+        row = {"budget_yuan": float(b), "probability": k / n, "p_low": low, "p_high": high,
+               "allocation": alloc, "plan": pr}
+        row["ok"] = (row["probability"] if criterion == "estimate" else low) >= confidence
+        tried[b] = row
+        if progress:
+            progress(row)
+        return row
+
+    def done(row, reached):
+        table_ = pd.DataFrame([{k: r[k] for k in PROBABILITY_COLUMNS} for r in tried.values()])
+        table_ = table_.sort_values("budget_yuan").reset_index(drop=True)
+        return SizingResult(row["budget_yuan"], row["probability"], row["p_low"], row["p_high"], table_,
+                            row["allocation"], row["plan"], reached,
+                            {"event": f"at least {share:.0%} of counties reach coverage {target:g} in every field "
+                                      "with demand at the end of the last simulated year",
+                             "replications": replications, "seed": fresh, "criterion": criterion,
+                             "interval": "Wilson 95%", "rel_tol": rel_tol})
+
+    r_lo = evaluate(float(lo))
+    if r_lo["ok"]:
+        return done(r_lo, True)
+    h = float(hi) if hi is not None else max(1e6, 2 * float(lo))
+    r_hi = evaluate(h)
+    n = 0
+    while not r_hi["ok"]:
+        n += 1
+        if n > max_doublings:
+            return done(r_hi, False)
+        lo, h = h, h * 2
+        r_hi = evaluate(h)
+    lo = float(lo)
+    while (h - lo) > rel_tol * h:
+        mid = 0.5 * (lo + h)
+        if evaluate(mid)["ok"]:
+            h = mid
+        else:
+            lo = mid
+    return done(tried[h], True)
+
+
+__all__ = ["size_budget_with_confidence", "SizingResult", "replication_events", "simulator_event_fn", "wilson",
+           "PROBABILITY_COLUMNS", "SIZING_SEED_OFFSET"]

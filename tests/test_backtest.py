@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 
 import numpy as np
@@ -10,7 +12,7 @@ import pytest
 
 import scenarios
 import simulator
-from grassroots import backtest as bt
+from grassroots.studies import backtest as bt
 
 
 def test_published_figures_load_with_sources_and_tolerances():
@@ -90,3 +92,32 @@ def test_outputs_on_a_small_history_run():
     assert vals["sanzhi_yifu.central_west_share.2017"] == 1.0          # Gansu is western
     assert 0 < vals["free_medical_students.completion.2025"] <= 1
     assert 0 < vals["health.township_exit_rate.2005"] < 0.3
+
+
+def test_backtest_command_bad_input_exits_2_one_line_per_problem(tmp_path):
+    from grassroots import cli
+    bad = tmp_path / "pub.toml"
+    bad.write_text('[[figure]]\nid = "x"\nvalue = 1.0\nyear = 2018\nunit = "u"\ndefinition = "d"\nsource = "s"\n'
+                   'tolerance = -1.0\noutput = "coverage"\nfield = "health"\nrole = "outcome"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "grassroots", "backtest", "--province", "62", "--published", str(bad),
+                        "--out", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and not out.exists()
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("--province") and "figure[0].tolerance" in lines[1]
+
+
+def test_backtest_command_writes_the_table(tmp_path):
+    """The whole command, nationally, one replication (about 30 s)."""
+    from grassroots import cli
+    out = tmp_path / "bt"
+    assert cli.main(["backtest", "--replications", "1", "--out", str(out), "--quiet"]) == 0
+    t = pd.read_csv(out / "backtest.csv")
+    assert list(t.columns[:10]) == ["figure", "year", "source", "published", "simulated", "p05", "p95", "tolerance",
+                                    "within", "held_out"]
+    figs, _ = bt.load_published()
+    assert len(t) == len(figs) and t["simulated"].notna().sum() >= len(figs) - 1
+    assert (out / "report.html").exists() and (out / "backtest.png").exists()
+    s = pd.read_csv(out / "backtest-summary.csv")
+    assert set(s["period"]) == {"all", "fitted 2017-2020", "held out 2021-2025"}

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "sensitivity": "global sensitivity analysis (Morris, Sobol) of scenario parameters",
     "calibrate": "fit behaviour parameters to observed rates",
     "plan": "optimize, simulate the plan, re-estimate lever effects, repeat",
+    "backtest": "run the history scenario from 2016 against the published figures (backtest.csv)",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -51,6 +52,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "sensitivity": ("grassroots.cli.sensitivity", "sensitivity"),
     "calibrate": ("grassroots.cli.calibrate", "calibrate"),
     "plan": ("grassroots.cli.plan", "plan"),
+    "backtest": ("grassroots.cli.backtest", "backtest"),
 }
 
 
@@ -122,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
+
+    p = sub.add_parser("backtest", help=COMMANDS["backtest"])
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?", default="history-2016-2025",
+                   help="the history scenario (default history-2016-2025)")
+    p.add_argument("--published", metavar="FILE", help="published figures (TOML; default scenarios/data/published.toml)")
+    add_common(p)
+    p.set_defaults(replications=2)
     return parser
 
 

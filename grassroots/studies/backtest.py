@@ -18,17 +18,16 @@ a prediction; :func:`summary` counts outcomes and input checks separately.
 
 Run::
 
-    python -m grassroots.backtest [SCENARIO] [--replications 2] [--out DIR]
+    grassroots backtest [SCENARIO] [--replications 2] [--out DIR]
 
-(writes ``DIR/backtest.csv`` and ``DIR/backtest-summary.csv``; becomes
-``grassroots backtest`` once the command-line layout lands).  Figures are
-national: the run always covers every province.
+(``grassroots.cli.backtest`` writes the result folder).  Figures are
+national: the run always covers every province.  No argparse and no printing
+here (a study).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -329,36 +328,3 @@ def fit_targets(figures: pd.DataFrame, params: Mapping[str, tuple[float, float, 
                               source=f["source"], programme="special_post_teachers", param=key,
                               low=float(low), high=float(high)))
     return out
-
-
-def main(argv=None) -> int:
-    import argparse
-    ap = argparse.ArgumentParser(prog="python -m grassroots.backtest", description=__doc__.splitlines()[0])
-    ap.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
-    ap.add_argument("--replications", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--out", default="backtest-out")
-    args = ap.parse_args(argv)
-    import scenarios
-    try:
-        figures, _ = load_published()
-        sc = scenarios.load(args.scenario)
-    except (PublishedError, scenarios.ScenarioError) as e:
-        for line in e.problems:
-            print(line, file=sys.stderr)
-        return 2
-    table, summ = backtest(sc, replications=args.replications, seed=args.seed, workers=args.workers, figures=figures)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "backtest.csv", index=False)
-    summ.to_csv(out / "backtest-summary.csv", index=False)
-    with pd.option_context("display.width", 200, "display.max_colwidth", 48):
-        print(table[["figure", "published", "simulated", "p05", "p95", "tolerance", "within", "held_out", "role"]]
-              .to_string(index=False))
-        print(summ.to_string(index=False))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,6 +12,7 @@ in field *f* the log-odds of leaving this year are::
                 - WTP_promotion     x prospect_i ]        career: prospect_i = -ln(W_i / 2) / ln(5 / 2)
         + 1[obligated] x ( logit(breach_rate) - logit(exit_rate_target_f)
                            - penalty_salience x (breach_penalty - breach_observed_penalty) / 1000 )
+        + exit_age_slope x (age_i - 40)                   younger staff leave more (slope < 0)
 
 with ``b = behaviour.income_coef / 1000`` (utility per yuan/month): the DCE
 willingness-to-pay figures of FACTS.md (HRH 2021) become utility through the
@@ -97,9 +98,12 @@ def prospect_score(wait_years):
     return -np.log(w / 2.0) / math.log(2.5)
 
 
+AGE_REF = 40.0  # years: the age at which the age term of the leave logit is 0
+
+
 def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, income_stay,
-                in_bianzhi, wait_years, obligated, penalty_yuan, training_hours=None) -> np.ndarray:
-    """Log-odds of leaving this year (see the module docstring for the formula)."""
+                in_bianzhi, wait_years, obligated, penalty_yuan, training_hours=None, age=None) -> np.ndarray:
+    """Log-odds of leaving this year (see the module docstring for the formula); ``age=None``: no age term."""
     b = p.income_coef / 1000.0
     hours = p.training_hours if training_hours is None else training_hours
     train = min(1.0, hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
@@ -111,6 +115,8 @@ def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, in
             - p.wtp_training * train
             - p.wtp_promotion * prospect_score(wait_years))
     v = p.exit_intercept[field] + b * attr
+    if age is not None and p.exit_age_slope:
+        v = v + p.exit_age_slope * (np.asarray(age, dtype=np.float32) - np.float32(AGE_REF))
     if np.any(obligated):
         shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target[field])
                  - p.penalty_salience * (penalty_yuan - p.breach_observed_penalty) / 1000.0)
@@ -221,7 +227,8 @@ def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
         income = monthly_income(p, staff, ctx.unit_tier, ctx.allowance)
         return leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
                            hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
-                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty)
+                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty,
+                           age=staff.age)
     return fast_logits(p, staff, ctx, np.arange(len(staff), dtype=np.int64))
 
 
@@ -262,6 +269,8 @@ def fast_logits(p: Params, staff, ctx, idx: np.ndarray) -> np.ndarray:
         np.float32(1.0 / SKILL_BIN), ctx.inv_a, p.min_years.astype(np.float32), bool(p.exceptional_promotion),
         kernels.like_float32(p.exceptional_after_years), np.float32(b * p.wtp_public))
     v -= np.float32(b * p.wtp_promotion) * prospect_score(w)                              # career prospects
+    if p.exit_age_slope:                                                                  # age
+        v += np.float32(p.exit_age_slope) * (staff.age[idx] - np.float32(AGE_REF))
     kernels.leave_logit_rest(
         idx, v, staff.unit, staff.served, staff.remote, staff.directed, staff.post, staff.grade, staff.in_term,
         staff.obligation, staff.programme, ctx.unit_tier, ctx.unit_region, ctx.unit_field,
@@ -286,7 +295,9 @@ def leave_logit_bound(p: Params, ctx) -> np.ndarray:
     top = ctx.grid.reshape(n_units, 13).astype(float).max(axis=1)
     shift = float(np.max(logit_terms(p)["shift"]))
     worst_prospect = -float(prospect_score(np.array([W_MAX]))[0])
-    return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + 1e-3
+    ages = np.array([p.entry_age, p.retirement_age + 1.0]) - AGE_REF                     # nobody is younger or older
+    age_term = max(0.0, float(np.max(p.exit_age_slope * ages)))
+    return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + age_term + 1e-3
 
 
 def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: float | None = None,

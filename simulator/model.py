@@ -157,6 +157,7 @@ class TalentModel(mesa.Model):
         self.p_all, self._programme_base_rf = p, programme_base_rf   # time paths: self.p is the year's (p_all.at)
         self._province_index = np.unique(geo.province, return_inverse=True)[1]
         self.inst = Institutions.create(authorized_posts(p, geo), self._entitlements(p))
+        self.inst.prog_carry[...] = programmes.INITIAL_CARRY
         # the initial state: pre-policy caps (no uplift), no special or directed posts
         self.inst.senior_cap[...] = np.floor(self.inst.authorized * p.senior_cap.T + 1e-9)
         self.inst.inter_cap[...] = np.floor(self.inst.authorized * p.intermediate_cap.T + 1e-9)

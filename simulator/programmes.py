@@ -14,7 +14,11 @@ so simulating one province gives it its national share (the national
 denominators, township demand per [region, hardship class, field], come from
 the bundled national table, or from the table passed in when it is not a
 subset of it; see ``replicate.national_township_demand``).  Fractions are
-carried by the county bureau to the next year.  With a time path of
+carried by the county bureau to the next year, starting from half a place
+(``INITIAL_CARRY``), so that a county's places to date are its entitlement
+rounded, not rounded down (with ~2,800 counties x 5 fields a programme's
+places are a few per county and field: rounding down lost a fifth of
+三支一扶's places in the first year).  With a time path of
 ``places_per_year`` the entitlements follow the calendar year.
 
 Placement (bureau rule ``place``): programme participants are placed in the
@@ -45,6 +49,7 @@ from .params import Params
 
 
 N_HARDSHIP = 7  # hardship classes 0..6
+INITIAL_CARRY = 0.5  # places: the bureaus' carried fraction at the start (rounding, not rounding down)
 
 
 def eligible_classes(p: Params) -> np.ndarray:

@@ -157,3 +157,28 @@ def test_min_hardship_class_limits_the_reach(baseline, table):
     got = raw[RAW_INDEX["recruits_special_post_teachers"]].reshape(-1, 5, 3).sum(axis=(1, 2)) > 0
     assert got.any() and (m.geo.hardship[got] >= 3).all()
     assert (m.inst.prog_rate[m.geo.hardship < 3, j] == 0).all()
+
+
+def test_exit_age_slope_younger_leave_more_fast_equals_reference_and_bound_holds():
+    import copy
+
+    from tests.simtables import small_table
+    sc = scenarios.apply(scenarios.load("policy-2016"), {"behaviour.exit_age_slope": -0.08})
+    p = compile_params(sc)
+    kw = dict(field=np.array([1, 1]), tier=np.array([1, 1]), region=np.array([2, 2]), hardship_class=np.array([0, 0]),
+              grade_out=np.array([13, 13]), income_stay=np.array([4000.0, 4000.0]), in_bianzhi=np.array([True, True]),
+              wait_years=np.array([2.0, 2.0]), obligated=np.array([False, False]), penalty_yuan=np.array([0.0, 0.0]))
+    v = behaviour.leave_logit(p, age=np.array([25.0, 55.0]), **kw)
+    assert v[0] - v[1] == pytest.approx(0.08 * 30, rel=1e-6)            # known answer: slope x age gap
+    m = TalentModel(sc, small_table(6, 1.0), seed=4, years=3)
+    m.step()
+    m.step()
+    m.start_year(3)
+    fast = behaviour.leave_logits(m.p, m.staff, m.ctx)
+    ref = behaviour.leave_logits(m.p, m.staff, m.ctx, reference=True)
+    np.testing.assert_allclose(fast, ref, atol=2e-4)
+    assert (fast <= behaviour.leave_logit_bound(m.p, m.ctx)[m.staff.unit]).all()
+    s1, s2 = copy.deepcopy(m.staff), copy.deepcopy(m.staff)
+    a, _ = behaviour.decide_exits(m.p, s1, m.ctx, m.seed, 3, retiring=m.retiring, thin=True)
+    b, _ = behaviour.decide_exits(m.p, s2, m.ctx, m.seed, 3, retiring=m.retiring, thin=False)
+    np.testing.assert_array_equal(a, b)

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .figures import FIG_WIDTH, color
 
@@ -45,6 +46,7 @@ def backtest_panels(table: pd.DataFrame, fitted_last_year: int = 2020, per_row: 
             ax.axvline(fitted_last_year + 0.5, color="grey", linestyle=":", linewidth=1)
         ax.set_title(key, fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(min(x.min(), fitted_last_year) - 0.7, max(x.max(), fitted_last_year + 1) + 0.7)
     axes.ravel()[0].legend(fontsize=6, loc="best")
     fig.suptitle(f"Backtest: published vs simulated (dotted line: fitted years to {fitted_last_year} | held out)",

@@ -399,12 +399,6 @@ def _cross_checks(d: dict) -> list[str]:
         s = sum(shares_f)
         if abs(s - 1.0) > 1e-6:
             problems.append(f"population.age_pyramid.{f}: shares sum to {s:.6g} (allowed: they must sum to 1)")
-        edges = [pop["entry_age"], 30, 35, 40, 45, 50, 55, pop["retirement_age"]]
-        for i, share in enumerate(shares_f):
-            lo, hi = max(edges[i], edges[0]), min(edges[i + 1], edges[-1])
-            if share > 0 and hi <= lo:
-                problems.append(f"population.age_pyramid.{f}[{i}]: a share in a band outside entry_age {edges[0]:g} to "
-                                f"retirement_age {edges[-1]:g} (allowed: 0 there)")
     pay = d["pay"]["base_by_grade"]
     if any(a < b for a, b in zip(pay, pay[1:])):
         problems.append("pay.base_by_grade: pay must not rise from grade 1 (top) to grade 13 (allowed: non-increasing list)")

@@ -311,12 +311,18 @@ AGE_BAND_EDGES = (30.0, 35.0, 40.0, 45.0, 50.0, 55.0)   # inner edges of populat
 
 
 def age_cdf(p: Params, field: int) -> tuple[np.ndarray, np.ndarray]:
-    """(cumulative share, age) knots of the field's age pyramid: entry age .. retirement age, uniform in bands."""
+    """(cumulative share, age) knots of the field's age pyramid: entry age .. retirement age, uniform in bands.
+
+    Bands outside [entry age, retirement age) (a retirement age below 55, an entry age above 30) are cut
+    to it; a band left empty loses its share and the others are rescaled to sum to 1 (assumption).
+    """
     edges = np.clip(np.array((p.entry_age,) + AGE_BAND_EDGES + (p.retirement_age,)), p.entry_age, p.retirement_age)
-    shares = np.asarray(p.age_pyramid[field], dtype=float)
+    shares = np.where(np.diff(edges) > 0, np.asarray(p.age_pyramid[field], dtype=float), 0.0)
+    if shares.sum() <= 0:                           # nothing left: uniform over the working ages
+        shares = np.diff(edges)
     cdf = np.r_[0.0, np.cumsum(shares)]
     cdf /= cdf[-1]
-    keep = np.r_[True, np.diff(edges) > 0]          # drop empty bands (no share there: scenario rule)
+    keep = np.r_[True, np.diff(cdf) > 0]            # knots where the CDF rises (empty bands dropped)
     return cdf[keep], edges[keep]
 
 

@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--published", metavar="FILE", help="published figures (TOML; default scenarios/data/published.toml)")
     add_common(p)
     p.set_defaults(replications=2)
+    for action in p._actions:           # the shared option's help states its usual default (10)
+        if action.dest == "replications":
+            action.help = "Monte Carlo replications (default 2: a national run of 9 years each)"
     return parser
 
 

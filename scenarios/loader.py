@@ -15,6 +15,29 @@ such as ``"policy-2016"`` or a path relative to the file; default
 
 Nothing is returned, and nothing is changed, unless every check passes: any
 problem raises :class:`ScenarioError` carrying the full list.
+
+Time paths
+----------
+Any numeric or on/off key may change over the calendar years, in a
+``[timeline]`` table keyed by the key's dotted path, one sub-table per key::
+
+    [timeline."programmes.special_post_teachers.places_per_year"]
+    2017 = 80000.0     # each value may carry its own source comment
+    2018 = 90000.0
+    2020 = 105000.0
+
+Rule (``value_at``): before the first listed year the key's ordinary value
+applies; between two listed years a number is interpolated linearly (2019
+above: 97,500); after the last listed year the last value is held.  Integer
+and on/off keys (``titles.tilted_standards``) step: the value of the latest
+listed year at or before the year.  Each value is checked like the key itself
+(type, range), years must be whole calendar years 1900-2100, ``horizon.*``
+and ``region.*`` and ``optimizer.*`` keys cannot change over time, and the
+rules spanning keys (shares summing to 1 ...) are checked in every listed
+year.  A file that gives a path replaces that whole path of the scenario it
+extends (years are not merged).  The simulator reads the value of the
+simulated calendar year: step ``t`` of a run is calendar year
+``horizon.start_year + t`` (the ``start_year`` row is the initial stock).
 """
 
 from __future__ import annotations
@@ -34,6 +57,9 @@ from . import schema
 from .schema import Scenario, frozen_mapping
 
 META_KEYS = ("name", "description", "extends")
+TIMELINE = "timeline"
+TIMELINE_FIXED = ("horizon.", "region.", "optimizer.")   # keys that cannot change over time
+YEAR_RANGE = (1900, 2100)
 DEFAULT_PARENT = "baseline"
 
 
@@ -174,7 +200,7 @@ def _check_table(value: dict, cls, where: str, problems: list[str], partial: boo
     metas = {f.name: f.metadata for f in fields(cls)}
     prefix = f"{where}." if where else ""
     for k, v in value.items():
-        if where == "" and k in META_KEYS:
+        if where == "" and k in META_KEYS + (TIMELINE,):
             continue
         if k not in hints:
             allowed = [n for n in hints if not (where == "" and n in META_KEYS)]
@@ -183,7 +209,7 @@ def _check_table(value: dict, cls, where: str, problems: list[str], partial: boo
         _check(v, hints[k], metas[k], f"{prefix}{k}", problems, partial)
     if not partial:
         for k in hints:
-            if k not in value and not (where == "" and k in META_KEYS):
+            if k not in value and not (where == "" and k in META_KEYS + (TIMELINE,)):
                 problems.append(f"{prefix}{k}: missing")
 
 
@@ -251,13 +277,140 @@ def _normalise_region(merged: dict) -> None:
     region["cities"] = []
 
 
+def _timeline_leaves() -> dict[str, tuple[Any, Mapping]]:
+    return {k: v for k, v in leaf_paths().items() if v[0] in (int, float, bool) and not k.startswith(TIMELINE_FIXED)}
+
+
+def _year_of(key) -> int | None:
+    """A calendar year from a timeline key (TOML keys are text: "2017"); None if not a whole year."""
+    if isinstance(key, bool):
+        return None
+    if isinstance(key, int):
+        return key
+    if isinstance(key, str) and key.strip().isdigit():
+        return int(key)
+    return None
+
+
+def _check_timeline(doc: dict, problems: list[str]) -> None:
+    """Check a document's ``[timeline]`` table (see 'Time paths' in the module docstring)."""
+    if TIMELINE not in doc:
+        return
+    tl = doc[TIMELINE]
+    if not isinstance(tl, dict):
+        problems.append(f"{TIMELINE}: expected a table of key paths, got {tl!r}")
+        return
+    leaves = _timeline_leaves()
+    for path, years in tl.items():
+        where = f'{TIMELINE}."{path}"'
+        if path not in leaves:
+            fixed = isinstance(path, str) and path.startswith(TIMELINE_FIXED)
+            why = ("cannot change over time" if fixed else "not a numeric or on/off scenario key")
+            problems.append(f"{where}: {why} (allowed: keys listed by `grassroots params` except horizon.*, "
+                            f"region.*, optimizer.*)")
+            continue
+        if not isinstance(years, dict) or not years:
+            problems.append(f"{where}: expected a table of calendar year = value, got {years!r}")
+            continue
+        tp, meta = leaves[path]
+        for y, v in years.items():
+            year = _year_of(y)
+            if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+                problems.append(f"{where}.{y}: not a calendar year (allowed: whole years {YEAR_RANGE[0]}-{YEAR_RANGE[1]})")
+                continue
+            _check(v, tp, meta, f"{where}.{y}", problems, True)
+
+
 def validate_document(doc: dict, partial: bool = True) -> list[str]:
     """Problems (without file prefix) of one scenario document against the schema."""
     problems: list[str] = []
     _check_meta(doc, problems)
     _check_table(doc, Scenario, "", problems, partial)
     _check_codes(doc, problems)
+    _check_timeline(doc, problems)
     return problems
+
+
+# ----------------------------------------------------------------------------- time paths
+
+def _normalise_timeline(tl: Mapping | None) -> dict[str, dict[int, Any]]:
+    """``{path: {year (int): value}}`` with years sorted (TOML gives the years as text)."""
+    out: dict[str, dict[int, Any]] = {}
+    for path, years in (tl or {}).items():
+        out[path] = {int(_year_of(y)): v for y, v in sorted(years.items(), key=lambda kv: int(_year_of(kv[0])))}
+    return out
+
+
+def value_at(path_years: Mapping[int, Any], year: int, default, tp=float):
+    """The value of one time path in calendar ``year`` (module docstring, 'Time paths').
+
+    ``default``: the key's ordinary value, which applies before the first
+    listed year; numbers are interpolated linearly between listed years and
+    the last value is held after the last; ``int`` and ``bool`` keys step.
+    """
+    ys = sorted(int(y) for y in path_years)
+    vals = {int(y): v for y, v in path_years.items()}
+    if not ys or year < ys[0]:
+        return default
+    if year >= ys[-1]:
+        return vals[ys[-1]]
+    prev = max(y for y in ys if y <= year)
+    if tp in (int, bool) or prev == year:
+        return vals[prev]
+    nxt = min(y for y in ys if y > year)
+    w = (year - prev) / (nxt - prev)
+    return float(vals[prev]) + w * (float(vals[nxt]) - float(vals[prev]))
+
+
+def timeline_years(tl: Mapping[str, Mapping[int, Any]]) -> list[int]:
+    """Every calendar year listed in a timeline, sorted."""
+    return sorted({int(y) for years in tl.values() for y in years})
+
+
+def _values_at(merged: dict, year: int) -> dict:
+    """A copy of a merged plain-dict scenario with every time path set to its value in ``year`` (timeline kept)."""
+    out = copy.deepcopy(merged)
+    leaves = _timeline_leaves()
+    for path, years in (merged.get(TIMELINE) or {}).items():
+        tp = leaves[path][0]
+        node = out
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        v = value_at(years, year, node[parts[-1]], tp)
+        node[parts[-1]] = float(v) if tp is float else v
+    return out
+
+
+def _merge_timeline(base: dict | None, diff: dict | None) -> dict:
+    """Paths of ``diff`` replace the same paths of ``base`` whole (years are not merged)."""
+    out = copy.deepcopy(_normalise_timeline(base))
+    out.update(_normalise_timeline(diff))
+    return out
+
+
+def _merge_docs(base: dict, doc: dict) -> dict:
+    merged = deep_merge(base, {k: v for k, v in doc.items() if k not in ("extends", TIMELINE)})
+    merged[TIMELINE] = _merge_timeline(base.get(TIMELINE), doc.get(TIMELINE))
+    return merged
+
+
+def _all_cross_checks(merged: dict) -> list[str]:
+    """The cross-key rules on the scenario's own values and in every year its timeline lists."""
+    problems = _cross_checks(merged)
+    for year in timeline_years(merged.get(TIMELINE) or {}):
+        problems += [f"{TIMELINE} year {year}: {p}" for p in _cross_checks(_values_at(merged, year))]
+    return problems
+
+
+def at_year(sc: Scenario, year: int) -> Scenario:
+    """The scenario with every time path set to its value in calendar ``year`` (and no timeline)."""
+    d = to_dict(sc)
+    if not d.get(TIMELINE):
+        return sc
+    d = _values_at(d, int(year))
+    d[TIMELINE] = {}
+    return _build(d, Scenario)
 
 
 # ----------------------------------------------------------------------------- cross-key rules
@@ -281,6 +434,11 @@ def _cross_checks(d: dict) -> list[str]:
             s += d["posts"]["cap_uplift"]["senior"] + d["posts"]["cap_uplift"]["intermediate"]
             if s > 1.0 + 1e-9:
                 problems.append(f"posts.senior_cap.{tier}.{f}: senior + intermediate caps with uplift sum to {s:.3g} (allowed: at most 1)")
+    pop = d["population"]
+    for f, shares_f in pop["age_pyramid"].items():
+        s = sum(shares_f)
+        if abs(s - 1.0) > 1e-6:
+            problems.append(f"population.age_pyramid.{f}: shares sum to {s:.6g} (allowed: they must sum to 1)")
     pay = d["pay"]["base_by_grade"]
     if any(a < b for a, b in zip(pay, pay[1:])):
         problems.append("pay.base_by_grade: pay must not rise from grade 1 (top) to grade 13 (allowed: non-increasing list)")
@@ -399,13 +557,13 @@ def resolve(ref: str) -> dict:
         raise ScenarioError(problems)
     merged: dict = {}
     for _, doc in reversed(chain):
-        merged = deep_merge(merged, {k: v for k, v in doc.items() if k != "extends"})
+        merged = _merge_docs(merged, doc)
     top_label, top = chain[0]
     if "name" not in top:
         merged["name"] = Path(top_label).stem
     merged.setdefault("description", "")
     _normalise_region(merged)
-    cross = _cross_checks(merged)
+    cross = _all_cross_checks(merged)
     if cross:
         raise ScenarioError([f"{top_label}: {p}" for p in cross])
     return merged
@@ -425,12 +583,12 @@ def from_dict(doc: dict, label: str = "<dict>", base: Scenario | str | None = No
         merged = to_dict(base)
     else:
         merged = resolve(base or doc.get("extends", DEFAULT_PARENT))
-    merged = deep_merge(merged, {k: v for k, v in doc.items() if k != "extends"})
+    merged = _merge_docs(merged, doc)
     try:
         _normalise_region(merged)
     except ScenarioError as exc:
         raise ScenarioError([f"{label}: {p}" for p in exc.problems]) from None
-    cross = _cross_checks(merged)
+    cross = _all_cross_checks(merged)
     if cross:
         raise ScenarioError([f"{label}: {p}" for p in cross])
     return _build(merged, Scenario)
@@ -504,6 +662,7 @@ def describe_params() -> list[dict]:
     return rows
 
 
-__all__ = ["ScenarioError", "load", "resolve", "from_dict", "apply", "sha256", "to_dict",
+__all__ = ["ScenarioError", "load", "resolve", "from_dict", "apply", "sha256", "to_dict", "at_year", "value_at",
+           "timeline_years",
            "bundled", "bundled_names", "library_dir", "validate_document", "leaf_paths",
            "get_path", "describe_params", "deep_merge"]

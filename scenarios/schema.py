@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping
 
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 TIERS = ("county", "township")
@@ -104,7 +104,12 @@ class Demand:
 class Population:
     retirement_age: int = param("years of age", "statutory retirement age 60 for men; one age for all is an assumption", 50, 70)
     entry_age: float = param("years of age", "assumption: graduates enter at about 24 after a bachelor's degree", 18, 40)
-    age_sd: float = param("years", "assumption: spread of staff ages around the county table's mean age", 1, 20)
+    age_sd: float = param("years", "assumption: spread of staff ages around the county table's mean age; used by the "
+                          "optimizer's retirement approximation (the simulator draws ages from age_pyramid)", 1, 20)
+    age_pyramid: Mapping[Field, tuple[float, ...]] = param(
+        "share of staff by age band: entry age-29, 30-34, 35-39, 40-44, 45-49, 50-54, 55-retirement age",
+        "FACTS.md: rural teachers 43.4% under 35 (MOE 2020); village doctors 45.2% aged 50+ (HRH 2014) and "
+        "~50,000 of 1.36 million rural health workers retiring a year (2023); other fields assumption", 0, 1, length=7)
     contract_share: Mapping[Tier, float] = ratio("assumption: share of staff on contracts outside 编制 at the start")
     skill_sd: float = param("z-score units", "assumption: skill is a standard-normal index; 1 = one standard deviation", 0.01, 5)
 
@@ -114,7 +119,8 @@ class Behaviour:
     exit_intercept: Mapping[Field, float] = param(
         "logit", "calibrated: intercepts make baseline non-retirement exits match exit_rate_target (see calibration targets)", -15, 15)
     exit_rate_target: Mapping[Field, float] = ratio(
-        "FACTS.md: township health centre exits 8.1%/yr (HRH 7:24, 2009); other fields assumption", "share of staff per year")
+        "FACTS.md: township health centre exits 8.1%/yr (HRH 7:24, 2009); other fields assumption; the rate of the "
+        "township tier (county-seat exits follow from wtp_county_vs_township)", "share of township staff per year")
     income_coef: float = param(
         "utility per 1,000 yuan/month", "assumption anchored on FACTS.md: rural uptake rises to 92.8% at 8,000 yuan/month (HRH 2019)", 0, 5)
     wtp_county_vs_township: float = money("yuan/month", "FACTS.md DCE (HRH 2021): county instead of township 1,073-1,771; midpoint")
@@ -128,6 +134,15 @@ class Behaviour:
     city_share_of_exits: float = ratio("assumption: share of voluntary leavers who go to a city post rather than another sector")
     breach_rate: float = ratio(
         "share of obligated staff per year", "FACTS.md: 86.1% of compulsory-service medical graduates served (Front. Public Health 2023) -> 1-0.861^(1/6) = 0.025/yr")
+    breach_observed_penalty_yuan: float = money(
+        "yuan", "the breach penalty in force where breach_rate was observed (compulsory-service medical graduates); "
+        "only a penalty above or below it shifts the breach odds (assumption: = free_medical_students.breach_penalty_yuan)")
+    exit_age_slope: float = param(
+        "logit per year of age above 40", "assumption: younger staff leave more (turnover falls with age and tenure); "
+        "calibrated to the published age structure (backtest: rural teachers under 35 in 2020)", -0.5, 0.5)
+    outside_performance_share: float = param(
+        "performance pay / base pay of the outside option", "assumption: outside employers do not follow 57号 §9, "
+        "so the outside pay keeps the 2016 performance share (= baseline pay.performance_share)", 0, 5)
     penalty_salience: float = param(
         "utility per 1,000 yuan of breach penalty", "assumption: a penalty weighs as much as income_coef x penalty / 12 months", 0, 5)
     upward_rate_per_reserved_share: float = ratio(
@@ -204,6 +219,9 @@ class Programme:
     breach_penalty_yuan: float = money("yuan", "see baseline.toml line comment")
     post_term_stay: float = ratio("see baseline.toml line comment", "share staying at term end")
     recruit_skill: float = param("z-score", "assumption", -5, 5)
+    min_hardship_class: int = param(
+        "hardship class 0-6", "programme definition: only counties of this hardship class or above receive places "
+        "(0 = every county of the regions; see baseline.toml line comment)", 0, 6)
 
 
 @dataclass(frozen=True)
@@ -336,3 +354,6 @@ class Scenario:
     budget: Budget
     optimizer: OptimizerSettings
     targets: Targets
+    timeline: Mapping[str, Mapping[int, Any]] = param(
+        "calendar year -> value of a numeric or on/off key",
+        "scenario file: parameters that change over time (see scenarios/loader.py, 'Time paths')")

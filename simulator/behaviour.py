@@ -11,7 +11,8 @@ in field *f* the log-odds of leaving this year are::
                 - WTP_training      x min(1, hours / sufficient_hours)      training
                 - WTP_promotion     x prospect_i ]        career: prospect_i = -ln(W_i / 2) / ln(5 / 2)
         + 1[obligated] x ( logit(breach_rate) - logit(exit_rate_target_f)
-                           - penalty_salience x breach_penalty / 1000 )
+                           - penalty_salience x (breach_penalty - breach_observed_penalty) / 1000 )
+        + exit_age_slope x (age_i - 40)                   younger staff leave more (slope < 0)
 
 with ``b = behaviour.income_coef / 1000`` (utility per yuan/month): the DCE
 willingness-to-pay figures of FACTS.md (HRH 2021) become utility through the
@@ -19,8 +20,10 @@ income coefficient, ``utility = b x WTP``.
 
 * ``Y_stay`` is the monthly income of ``pay.monthly_income`` (base + performance
   + hardship allowance + township subsidy + programme subsidy).
-* ``Y_out = outside_income_ratio[region] x (base + performance share x base)``
-  at the grade the person would carry outside.  A directed (定向) senior title
+* ``Y_out = outside_income_ratio[region] x base x (1 + outside_performance_share)``
+  at the grade the person would carry outside: the outside option keeps its
+  own performance share, so raising ``pay.performance_share`` raises own pay
+  relative to outside pay and lowers exits.  A directed (定向) senior title
   is valid only at the grassroots, so a directed senior leaving is paid as
   grade 8 (the top intermediate grade) outside: the title is lost on leaving.
 * ``W_i`` (years until the next promotion, clipped to [1, 20]) is the person's
@@ -34,8 +37,10 @@ income coefficient, ``utility = b x WTP``.
 * An obligation (programme term) turns leaving into a breach: the intercept is
   shifted so that an obligated person with no penalty leaves at the observed
   breach rate's odds relative to the field's target rate (``breach_rate``,
-  FACTS.md), and the breach penalty lowers the odds further
-  (``penalty_salience`` per 1,000 yuan).  Programme subsidies, lost on
+  FACTS.md); that rate was observed under a penalty
+  (``breach_observed_penalty_yuan``), so only a penalty above (below) it
+  lowers (raises) the odds, ``penalty_salience`` per 1,000 yuan: the penalty
+  is counted once.  Programme subsidies, lost on
   leaving, enter through ``Y_stay``.
 * ``alpha_f`` (``behaviour.exit_intercept``) absorbs everything common to a
   field, including the fixed attributes of the outside option (city location,
@@ -93,13 +98,16 @@ def prospect_score(wait_years):
     return -np.log(w / 2.0) / math.log(2.5)
 
 
+AGE_REF = 40.0  # years: the age at which the age term of the leave logit is 0
+
+
 def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, income_stay,
-                in_bianzhi, wait_years, obligated, penalty_yuan, training_hours=None) -> np.ndarray:
-    """Log-odds of leaving this year (see the module docstring for the formula)."""
+                in_bianzhi, wait_years, obligated, penalty_yuan, training_hours=None, age=None) -> np.ndarray:
+    """Log-odds of leaving this year (see the module docstring for the formula); ``age=None``: no age term."""
     b = p.income_coef / 1000.0
     hours = p.training_hours if training_hours is None else training_hours
     train = min(1.0, hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
-    y_out = p.outside_income_ratio[region] * p.base_by_grade[grade_out - 1] * (1.0 + p.performance_share)
+    y_out = p.outside_income_ratio[region] * p.base_by_grade[grade_out - 1] * (1.0 + p.outside_performance_share)
     attr = (y_out - income_stay
             - p.wtp_county * (tier == COUNTY)
             + p.wtp_hardship * hardship_class
@@ -107,8 +115,11 @@ def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, in
             - p.wtp_training * train
             - p.wtp_promotion * prospect_score(wait_years))
     v = p.exit_intercept[field] + b * attr
+    if age is not None and p.exit_age_slope:
+        v = v + p.exit_age_slope * (np.asarray(age, dtype=np.float32) - np.float32(AGE_REF))
     if np.any(obligated):
-        shift = _logit(p.breach_rate) - _logit(p.exit_rate_target[field]) - p.penalty_salience * penalty_yuan / 1000.0
+        shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target[field])
+                 - p.penalty_salience * (penalty_yuan - p.breach_observed_penalty) / 1000.0)
         v = v + np.where(obligated, shift, 0.0)
     return v
 
@@ -216,7 +227,8 @@ def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
         income = monthly_income(p, staff, ctx.unit_tier, ctx.allowance)
         return leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
                            hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
-                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty)
+                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty,
+                           age=staff.age)
     return fast_logits(p, staff, ctx, np.arange(len(staff), dtype=np.int64))
 
 
@@ -231,10 +243,10 @@ def logit_terms(p: Params) -> dict:
     """
     b = p.income_coef / 1000.0
     shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target)[:, None]
-             - p.penalty_salience * p.prog_penalty[None, :] / 1000.0)
+             - p.penalty_salience * (p.prog_penalty[None, :] - p.breach_observed_penalty) / 1000.0)
     return {
         "b": b,
-        "directed_coef": b * p.outside_income_ratio * (1.0 + p.performance_share),
+        "directed_coef": b * p.outside_income_ratio * (1.0 + p.outside_performance_share),
         "subsidy_month": b * p.prog_subsidy / 12.0,
         "shift": np.ascontiguousarray(shift),
     }
@@ -257,6 +269,8 @@ def fast_logits(p: Params, staff, ctx, idx: np.ndarray) -> np.ndarray:
         np.float32(1.0 / SKILL_BIN), ctx.inv_a, p.min_years.astype(np.float32), bool(p.exceptional_promotion),
         kernels.like_float32(p.exceptional_after_years), np.float32(b * p.wtp_public))
     v -= np.float32(b * p.wtp_promotion) * prospect_score(w)                              # career prospects
+    if p.exit_age_slope:                                                                  # age
+        v += np.float32(p.exit_age_slope) * (staff.age[idx] - np.float32(AGE_REF))
     kernels.leave_logit_rest(
         idx, v, staff.unit, staff.served, staff.remote, staff.directed, staff.post, staff.grade, staff.in_term,
         staff.obligation, staff.programme, ctx.unit_tier, ctx.unit_region, ctx.unit_field,
@@ -279,9 +293,11 @@ def leave_logit_bound(p: Params, ctx) -> np.ndarray:
     b = p.income_coef / 1000.0
     n_units = len(ctx.unit_tier)
     top = ctx.grid.reshape(n_units, 13).astype(float).max(axis=1)
-    shift = float(np.max(_logit(p.breach_rate) - _logit(p.exit_rate_target)))
+    shift = float(np.max(logit_terms(p)["shift"]))
     worst_prospect = -float(prospect_score(np.array([W_MAX]))[0])
-    return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + 1e-3
+    ages = np.array([p.entry_age, p.retirement_age + 1.0]) - AGE_REF                     # nobody is younger or older
+    age_term = max(0.0, float(np.max(p.exit_age_slope * ages)))
+    return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + age_term + 1e-3
 
 
 def decide_exits(p: Params, staff, ctx, seed: int, year: int, fixed_hazard: float | None = None,

@@ -85,6 +85,8 @@ RAW: tuple[Metric, ...] = (
     _m("township_staff", "persons", "stock", "staff in township units"),
     _m("township_staff_start", "persons", "stock", "staff in township units at the start of the year"),
     _m("staff_start", "persons", "stock", "staff at the start of the year (= previous year's staff)"),
+    _m("township_staff_under_35", "persons", "stock", "staff in township units younger than 35"),
+    _m("township_mid_senior_titles", "persons", "stock", "staff in township units holding an intermediate or senior title"),
     _m("skill_sum", "z-score x persons", "stock", "sum of skill", internal=True),
     _m("income_sum", "yuan/month x persons", "stock", "sum of monthly income", internal=True),
     # flows: entries
@@ -95,6 +97,8 @@ RAW: tuple[Metric, ...] = (
     # flows: exits
     _m("exits", "persons", "flow", "every departure in the year (retirements included)"),
     *(_m(f"exits_{r}", "persons", "flow", f"departures: {m}") for r, m in _EXIT_REASONS.items()),
+    _m("township_exits", "persons", "flow", "departures from township units other than retirement"),
+    _m("township_retirements", "persons", "flow", "retirements from township units"),
     *(_m(f"term_end_reached_{p}", "persons", "flow", f"{p} participants whose term ended this year (stayers and leavers)")
       for p in PROGRAMMES),
     *(_m(f"exits_term_end_{p}", "persons", "flow", f"{p} participants who left at the end of their term") for p in PROGRAMMES),

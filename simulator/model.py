@@ -170,12 +170,13 @@ class TalentModel(mesa.Model):
         else:
             self._unit_sub = self._unit_topup = None
 
-        if programme_base_rf is None:
-            programme_base_rf = np.zeros((3, NF))
-            np.add.at(programme_base_rf, geo.region, geo.demand[:, :, TOWNSHIP])
-        base_pf = programmes.programme_base(programme_base_rf, p)
-        rates = programmes.entitlement_rates(p, geo.region, geo.demand[:, :, TOWNSHIP], base_pf)
-        self.inst = Institutions.create(authorized_posts(p, geo), rates)
+        if programme_base_rf is None:   # township demand per [region, hardship class, field]
+            programme_base_rf = np.zeros((3, programmes.N_HARDSHIP, NF))
+            np.add.at(programme_base_rf, (geo.region, geo.hardship), geo.demand[:, :, TOWNSHIP])
+        self.p_all, self._programme_base_rf = p, programme_base_rf   # time paths: self.p is the year's (p_all.at)
+        self._province_index = np.unique(geo.province, return_inverse=True)[1]
+        self.inst = Institutions.create(authorized_posts(p, geo), self._entitlements(p))
+        self.inst.prog_carry[...] = programmes.INITIAL_CARRY
         # the initial state: pre-policy caps (no uplift), no special or directed posts
         self.inst.senior_cap[...] = np.floor(self.inst.authorized * p.senior_cap.T + 1e-9)
         self.inst.inter_cap[...] = np.floor(self.inst.authorized * p.intermediate_cap.T + 1e-9)
@@ -249,6 +250,19 @@ class TalentModel(mesa.Model):
         """The allocation's caps, directed, special and purchased posts of year t (township units; simulator.allocation.apply_posts)."""
         apply_allocation_posts(self.alloc, self.inst, t, t == 1 or self._demand_varies, TOWNSHIP)
 
+    def _entitlements(self, p: Params) -> np.ndarray:
+        """Programme places per year per [county, programme, field] under ``p`` (``programmes``)."""
+        base_pf = programmes.programme_base(self._programme_base_rf, p)
+        return programmes.entitlement_rates(p, self.geo.region, self.geo.demand[:, :, TOWNSHIP], base_pf,
+                                            hardship=self.geo.hardship)
+
+    def _params_of_year(self, t: int) -> None:
+        """Time paths: the parameters of calendar year start_year + t; programme entitlements follow them."""
+        p_t = self.p_all.at(self.p_all.start_year + t)
+        if p_t is not self.p:
+            self.p = p_t
+            self.inst.prog_rate[...] = self._entitlements(p_t)
+
     # ------------------------------------------------------------------ the year
     def start_year(self, t: int) -> np.ndarray:
         """Steps 0-1 of year ``t`` and the behaviour context; returns staff per cell at the start of the year.
@@ -256,6 +270,7 @@ class TalentModel(mesa.Model):
         Split out of ``step`` so calibration can evaluate the year-1 decision
         exactly as the model makes it.
         """
+        self._params_of_year(t)
         p, s, ctx, opt = self.p, self.staff, self.ctx, self.options
         staff_start = self._staff_end.copy()
 
@@ -290,7 +305,7 @@ class TalentModel(mesa.Model):
         p, ctx, opt = self.p, self.ctx, self.options
         seed = self.seed
         staff_start = self.start_year(t)
-        s = self.staff
+        p, s = self.p, self.staff             # start_year set this year's parameters (time paths)
 
         # 2. stay or leave
         code, ended = behaviour.decide_exits(p, s, ctx, seed, t, opt.fixed_exit_hazard, retiring=self.retiring)
@@ -312,6 +327,9 @@ class TalentModel(mesa.Model):
         by_reason = by_reason.reshape(self.n_units, nr)
         for reason, k in behaviour.EXIT_CODES.items():
             self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
+        k_ret = behaviour.EXIT_CODES["retirement"]                     # township units: odd unit numbers
+        self._rec("township_retirements", t, by_reason[TOWNSHIP::NT, k_ret].astype(float))
+        self._rec("township_exits", t, by_reason[TOWNSHIP::NT, 1:].sum(axis=1) - by_reason[TOWNSHIP::NT, k_ret])
         s.keep(~gone, n_stay)
 
         # exits to places (flows)
@@ -411,6 +429,9 @@ class TalentModel(mesa.Model):
         p, s, ctx, inst, seed = self.p, self.staff, self.ctx, self.inst, self.seed
         inst.vacancies[...] = np.maximum(self._flat(inst.authorized) - filled_u, 0).reshape(inst.vacancies.shape)
         self._bureaus("plan_recruitment")
+        programmes.redistribute(p, self._province_index, programmes.eligibility(p, self.geo.region, self.geo.hardship),
+                                inst.vacancies[..., TOWNSHIP], inst.quota[..., TOWNSHIP], inst.prog_placed,
+                                inst.prog_unfilled)
         if self.alloc is not None:
             inst.prog_placed += self.alloc.at("places", t)   # extra participants, placed outside the vacancy check
         new = []
@@ -540,6 +561,8 @@ class TalentModel(mesa.Model):
         self._rec("obligated_staff", t, cells(flags[:, :, 1].sum(axis=1).astype(float)))
         self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
         self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
+        self._rec("township_staff_under_35", t, self._per_unit(s.age < 35)[TOWNSHIP::NT])
+        self._rec("township_mid_senior_titles", t, (a[:, kernels.AGG_INTER_TITLE] + a[:, kernels.AGG_SENIOR_TITLE])[TOWNSHIP::NT])
         self._rec("skill_sum", t, cells(skill_sum))
         town_end = self.raw[RAW_INDEX["township_staff"], :, t].copy()    # township staff at the start of the year
         self._rec("township_staff_start", t, getattr(self, "_town_end", town_end))

@@ -19,6 +19,13 @@ Index orders are fixed here and used everywhere:
 
 Units are those of ``scenarios/schema.py``; money is yuan per month for pay
 and allowances and yuan per year for programme subsidies and unit costs.
+
+Time paths (``[timeline]`` of a scenario, rule in ``scenarios.loader``): the
+compiled ``Params`` holds the values of calendar year ``start_year`` (the
+initial state) and, in ``year_params``, one ``Params`` per later calendar
+year up to the last listed year (held afterwards); ``Params.at(year)`` is the
+one the model uses in the step of that year (``year = start_year + t``).
+Without a timeline ``at`` returns the ``Params`` itself.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ class Params:
     retirement_age: float
     entry_age: float
     age_sd: float
+    age_pyramid: np.ndarray                  # [F, 7] share of staff by age band (population.AGE_BAND_EDGES)
     skill_sd: float
     init_contract_share: np.ndarray          # [T]
     # behaviour
@@ -63,6 +71,9 @@ class Params:
     outside_income_ratio: np.ndarray         # [R]
     city_share_of_exits: float
     breach_rate: float
+    breach_observed_penalty: float           # yuan: the penalty in force where breach_rate was observed
+    outside_performance_share: float         # performance share of the outside option's pay
+    exit_age_slope: float                    # logit per year of age above behaviour.AGE_REF
     penalty_salience: float                  # utility per 1,000 yuan
     upward_rate: float                       # share/yr = rate per reserved share x reserved share
     upward_min_years: float                  # years served before a reserved (upward) post is open
@@ -114,6 +125,7 @@ class Params:
     prog_penalty: np.ndarray                 # [P] yuan
     prog_post_term_stay: np.ndarray          # [P]
     prog_recruit_skill: np.ndarray           # [P]
+    prog_min_hardship: np.ndarray            # [P] int: lowest hardship class receiving places
     # training
     training_hours: float
     training_cost_per_hour: float
@@ -141,11 +153,22 @@ class Params:
     move_age_coef: float               # logit per age band
     # budget
     payer_shares: np.ndarray                 # [R, 3]
+    # time paths: {calendar year: Params of that year} after start_year (empty: no timeline)
+    year_params: dict = None
+
+    def at(self, year: int) -> "Params":
+        """The parameters of calendar ``year`` (the last listed year's after it; these before start_year + 1)."""
+        yp = self.year_params
+        if not yp or year <= self.start_year:
+            return self
+        return yp[min(int(year), max(yp))]
 
     def replace(self, **changes) -> "Params":
         """A copy with some values changed (used by calibration)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
+        if self.year_params and "year_params" not in changes:    # the change holds in every year
+            values["year_params"] = {y: q.replace(**changes) for y, q in self.year_params.items()}
         return Params(**values)
 
     @property
@@ -164,21 +187,35 @@ def _by(mapping, keys) -> np.ndarray:
 
 
 def compile_params(sc) -> Params:
-    """The :class:`Params` of a validated scenario (a ``scenarios.Scenario``)."""
+    """The :class:`Params` of a validated scenario (a ``scenarios.Scenario``), with its time paths."""
     import scenarios
+    from scenarios.loader import at_year, timeline_years
 
+    tl = getattr(sc, "timeline", None)
+    if not tl:
+        return _compile(sc, scenarios.sha256(sc))
+    digest = scenarios.sha256(sc)
+    start = int(sc.horizon.start_year)
+    last = max(timeline_years(tl))
+    base = _compile(at_year(sc, start), digest)
+    by_year = {y: _compile(at_year(sc, y), digest) for y in range(start + 1, last + 1)}
+    return base.replace(year_params=by_year)
+
+
+def _compile(sc, digest: str) -> Params:
     b, t, po, r, pay, pr, tr, fl = (sc.behaviour, sc.titles, sc.posts, sc.recruitment, sc.pay,
                                     sc.programmes, sc.training, sc.flexible)
     progs = [getattr(pr, n) for n in PROGRAMMES]
     return Params(
         name=sc.name,
-        sha256=scenarios.sha256(sc),
+        sha256=digest,
         start_year=int(sc.horizon.start_year),
         years=int(sc.horizon.years),
         demand_growth=_by(sc.demand.growth_per_year, FIELDS),
         retirement_age=float(sc.population.retirement_age),
         entry_age=float(sc.population.entry_age),
         age_sd=float(sc.population.age_sd),
+        age_pyramid=np.array([[float(v) for v in sc.population.age_pyramid[f]] for f in FIELDS]),
         skill_sd=float(sc.population.skill_sd),
         init_contract_share=_by(sc.population.contract_share, TIERS),
         exit_intercept=_by(b.exit_intercept, FIELDS),
@@ -193,6 +230,9 @@ def compile_params(sc) -> Params:
         outside_income_ratio=_by(b.outside_income_ratio, REGIONS),
         city_share_of_exits=float(b.city_share_of_exits),
         breach_rate=float(b.breach_rate),
+        breach_observed_penalty=float(b.breach_observed_penalty_yuan),
+        outside_performance_share=float(b.outside_performance_share),
+        exit_age_slope=float(b.exit_age_slope),
         penalty_salience=float(b.penalty_salience),
         upward_rate=float(b.upward_rate_per_reserved_share) * float(r.reserved_upward_share),
         upward_min_years=float(r.reserved_upward_min_years),
@@ -239,6 +279,7 @@ def compile_params(sc) -> Params:
         prog_penalty=np.array([g.breach_penalty_yuan for g in progs], dtype=float),
         prog_post_term_stay=np.array([g.post_term_stay for g in progs], dtype=float),
         prog_recruit_skill=np.array([g.recruit_skill for g in progs], dtype=float),
+        prog_min_hardship=np.array([int(g.min_hardship_class) for g in progs], dtype=np.int64),
         training_hours=float(tr.hours_per_year),
         training_cost_per_hour=float(tr.cost_per_hour),
         skill_gain_per_100h=float(tr.skill_gain_per_100h),

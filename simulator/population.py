@@ -31,8 +31,10 @@ Columns (dtype, unit):
 ==============  =======  =============================================================
 
 The initial stock (``initial_staff``) has, per unit, the county table's staff
-count; ages from a normal distribution around the county's mean age for the
-field (sd ``population.age_sd``) truncated to [entry age, retirement age);
+count; ages from the field's age pyramid (``population.age_pyramid``: shares
+of staff in the bands entry age-29, 30-34, ..., 50-54, 55-retirement age,
+uniform within a band; one national pyramid per field, so the county table's
+``mean_age`` columns are not used: assumption, no published county age data);
 titles from the table's senior/intermediate shares, given to the oldest
 (noisy ranking) staff; posts appointed from titles within the *pre-policy*
 caps (without ``cap_uplift``), so that the initial state is the same for every
@@ -305,6 +307,25 @@ def tier_title_shares(p: Params, geo: Geography) -> tuple[np.ndarray, np.ndarray
     return senior, inter
 
 
+AGE_BAND_EDGES = (30.0, 35.0, 40.0, 45.0, 50.0, 55.0)   # inner edges of population.age_pyramid's 7 bands
+
+
+def age_cdf(p: Params, field: int) -> tuple[np.ndarray, np.ndarray]:
+    """(cumulative share, age) knots of the field's age pyramid: entry age .. retirement age, uniform in bands.
+
+    Bands outside [entry age, retirement age) (a retirement age below 55, an entry age above 30) are cut
+    to it; a band left empty loses its share and the others are rescaled to sum to 1 (assumption).
+    """
+    edges = np.clip(np.array((p.entry_age,) + AGE_BAND_EDGES + (p.retirement_age,)), p.entry_age, p.retirement_age)
+    shares = np.where(np.diff(edges) > 0, np.asarray(p.age_pyramid[field], dtype=float), 0.0)
+    if shares.sum() <= 0:                           # nothing left: uniform over the working ages
+        shares = np.diff(edges)
+    cdf = np.r_[0.0, np.cumsum(shares)]
+    cdf /= cdf[-1]
+    keep = np.r_[True, np.diff(cdf) > 0]            # knots where the CDF rises (empty bands dropped)
+    return cdf[keep], edges[keep]
+
+
 def initial_staff(p: Params, geo: Geography, seed: int) -> Staff:
     """The initial stock of professionals (see module docstring)."""
     n_u = geo.staff0.reshape(-1)
@@ -318,18 +339,15 @@ def initial_staff(p: Params, geo: Geography, seed: int) -> Staff:
     cols = Staff.empty_columns(N)
     cols["pid"], cols["unit"] = pid, unit
 
-    # ages: truncated normal on [entry_age, retirement_age), by inverse CDF (per-unit bounds)
-    mu_u = geo.mean_age[u_county, u_field]
-    sd = p.age_sd
-    lo_u = special.ndtr((p.entry_age - mu_u) / sd)
-    hi_u = special.ndtr((p.retirement_age - 1e-3 - mu_u) / sd)
+    # ages: the field's age pyramid, uniform within a band (inverse of the piecewise-linear CDF)
     u = rng.person_uniforms(seed, 0, rng.INIT_AGE, pid)
-    lo = lo_u[unit]
-    u *= hi_u[unit] - lo
-    u += lo
-    age = special.ndtri(u)
-    age *= sd
-    age += mu_u[unit]
+    age = np.empty(N)
+    person_field = u_field[unit]
+    for f in range(NF):
+        sel = person_field == f
+        if sel.any():
+            knots_cdf, knots_age = age_cdf(p, f)
+            age[sel] = np.interp(u[sel], knots_cdf, knots_age)
     np.clip(age, p.entry_age, p.retirement_age - 1e-3, out=age)
     cols["age"] = age
     served = (age - p.entry_age).astype(np.float32)

@@ -11,11 +11,22 @@ Per unit (county x field x tier), after exits and programme placements:
   where attractiveness = ``exp(b x (value of the entry post - value of a
   reference post))``: the entry post (grade 13) is valued with the same terms
   as ``behaviour`` (pay with every allowance and subsidy, county vs township,
-  hardship class, share of recruits in 编制, training); the reference is a
-  class-0 township post paying base + performance only with the same 编制
-  share and no training (assumption), so ``applicants_per_vacancy`` is the
-  pool at threshold 0 in a class-0 township with no incentives, as the schema
-  says.  Threshold factor = ``P(skill >= threshold) / P(skill >= 0)`` for
+  hardship class, share of recruits in 编制, training, and the career
+  prospect opened by reserved posts, below); the reference is a class-0
+  township post paying base + the 2016 performance share
+  (``behaviour.outside_performance_share``, so raising ``pay.performance_share``
+  attracts applicants) with the same 编制 share, no training and no reserved
+  posts (assumption), so ``applicants_per_vacancy`` is the pool at threshold 0
+  in a class-0 township with no incentives, as the schema says.
+  **Reserved posts** (57号 §7, ``recruitment.reserved_upward_share``) open a
+  second path to a first career step: after ``reserved_upward_min_years`` an
+  upward move at the yearly rate ``upward_rate``.  The entrant's expected wait
+  for the first step, W_reg = min_years(intermediate) + 1 / (apply_rate x
+  pass rate of the tier) without them, becomes 1 / (1 / W_reg + 1 / W_up)
+  with W_up = min years + 1 / upward_rate (the first of two paths), valued
+  with the DCE's promotion term as ``behaviour`` values waits:
+  ``wtp_promotion x (prospect(W) - prospect(W_reg))`` yuan/month (FACTS.md
+  DCE, HRH 2021: promotion in 2 instead of 5 years 881-1,683 yuan/month);  Threshold factor = ``P(skill >= threshold) / P(skill >= 0)`` for
   applicants' skill ~ N(recruit_skill_mean, skill_sd): relaxing the
   threshold enlarges the qualified pool;
 * each quota post is **filled** when it draws at least one qualified
@@ -70,13 +81,26 @@ def entry_value(p: Params, grade: int, tier: np.ndarray, hardship: np.ndarray, r
     train = min(1.0, p.training_hours / p.sufficient_hours) if p.sufficient_hours > 0 else 1.0
     bianzhi = 1.0 - p.recruit_contract_share[tier]
     return (pay + p.wtp_county * (tier == COUNTY) - p.wtp_hardship * hardship
-            + p.wtp_public * bianzhi + p.wtp_training * train)
+            + p.wtp_public * bianzhi + p.wtp_training * train + reserved_prospect_value(p, tier))
+
+
+def reserved_prospect_value(p: Params, tier: np.ndarray) -> np.ndarray:
+    """Monthly value (yuan) to an entrant of the upward path reserved posts open (module docstring); 0 without them."""
+    tier = np.asarray(tier)
+    if p.upward_rate <= 0:
+        return np.zeros(tier.shape)
+    from .behaviour import prospect_score
+    w_reg = p.min_years[0] + 1.0 / np.maximum(p.apply_rate * p.pass_rate[0][tier], 1e-6)
+    w_up = p.upward_min_years + 1.0 / p.upward_rate
+    w = 1.0 / (1.0 / w_reg + 1.0 / w_up)
+    return p.wtp_promotion * (prospect_score(w) - prospect_score(w_reg))
 
 
 def reference_value(p: Params, tier: np.ndarray) -> np.ndarray:
-    """Value of the reference post: class-0 township, base + performance, no incentives."""
+    """Value of the reference post: class-0 township, base + the 2016 performance share, no incentives."""
     base = p.base_by_grade[12]
-    return base * (1.0 + p.performance_share) + p.wtp_public * (1.0 - p.recruit_contract_share[TOWNSHIP]) + 0.0 * tier
+    return (base * (1.0 + p.outside_performance_share)
+            + p.wtp_public * (1.0 - p.recruit_contract_share[TOWNSHIP]) + 0.0 * tier)
 
 
 def applicants_per_post(p: Params, grade: int, unit_field, unit_tier, unit_hardship, unit_remote, unit_allowance) -> np.ndarray:

@@ -94,7 +94,7 @@ def _national_table():
 
 
 def national_township_demand(table: pd.DataFrame | None) -> np.ndarray:
-    """Township demand per [region, field] of the nation, the denominators of programme places.
+    """Township demand per [region, hardship class 0-6, field] of the nation, the denominators of programme places.
 
     From the bundled national table when ``table`` is ``None`` or all of its
     ``county_id`` values are in it; otherwise ``table`` is treated as the nation.
@@ -102,11 +102,12 @@ def national_township_demand(table: pd.DataFrame | None) -> np.ndarray:
     nat = _national_table()
     if table is not None and not set(table["county_id"].astype(str)).issubset(set(nat["county_id"].astype(str))):
         nat = table
-    out = np.zeros((len(REGIONS), NF))
+    out = np.zeros((len(REGIONS), 7, NF))
     for r, region in enumerate(REGIONS):
-        sub = nat[nat["region"] == region]
-        for f, name in enumerate(FIELDS):
-            out[r, f] = float(sub[f"demand_{name}_township"].sum())
+        for k in range(7):
+            sub = nat[(nat["region"] == region) & (nat["hardship_class"] == k)]
+            for f, name in enumerate(FIELDS):
+                out[r, k, f] = float(sub[f"demand_{name}_township"].sum())
     return out
 
 

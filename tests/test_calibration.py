@@ -191,7 +191,9 @@ def test_simulator_recovery_of_one_exit_intercept(base):
     targets, _ = cal.load_targets()
     health = [t for t in targets if t.name == "exit_rate.health"]
     truth = {"behaviour.exit_intercept.health": base["behaviour"]["exit_intercept"]["health"] + 0.4}
-    observed = _observe(health, cal.simulate_targets, base, truth, dict(SIM, seed=77))
+    # observed with 8 replications: with 2, the observation's own Monte Carlo noise (seed 77 against the fit's
+    # seed 5, one small province) moved the recovered intercept by ~0.06 logit after the backtest's model changes
+    observed = _observe(health, cal.simulate_targets, base, truth, dict(SIM, seed=77, replications=8))
     assert observed[0].value > cal.simulate_targets(base, {}, dict(SIM, targets=[health[0].as_option()]))["exit_rate.health"][0]
     c = cal.Calibration(observed, base=base, options=SIM, max_evals=15).fit()
     got = c.changes_["behaviour.exit_intercept.health"]

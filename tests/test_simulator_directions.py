@@ -83,7 +83,9 @@ def test_binding_caps_block_appointments(baseline, table):
     assert _series(t, "titles_passed_intermediate").loc[sim].sum() > 0     # titles still pass ...
     blocked = [_series(r, "appointments_blocked_by_caps").loc[sim].sum() for r in (t, b, lo)]
     assert blocked[0] > blocked[1] > blocked[2]                           # ... but cannot be appointed
-    assert _series(lo, "promotions_senior").loc[sim].sum() > _series(b, "promotions_senior").loc[sim].sum()
+    # loose caps: more staff hold senior posts (promotion *flows* need not be larger: loose caps appoint the
+    # initial backlog at once, and with high turnover the baseline keeps appointing from its backlog)
+    assert (_series(lo, "senior_posts").loc[sim] > _series(b, "senior_posts").loc[sim]).all()
 
 
 def test_cap_uplift_and_directed_posts_add_senior_posts_outside_the_cap(baseline, table):

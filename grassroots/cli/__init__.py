@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "export": "convert a result folder's Parquet tables to CSV",
 
     "app": "start the web app (http://127.0.0.1:8765; needs the app extra)",
+    "backtest": "run the history scenario from 2016 against the published figures (backtest.csv)",
 }
 
 # command -> (module, function) implementing it; a missing module means "not built yet"
@@ -60,6 +61,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "export": ("grassroots.cli.export", "export"),
 
     "app": ("grassroots.cli.app", "app"),
+    "backtest": ("grassroots.cli.backtest", "backtest"),
 }
 
 
@@ -153,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", metavar="SECRET", help="shared secret every request must carry (?token=SECRET or the "
                                                      "X-Grassroots-Token header); required off 127.0.0.1")
     p.add_argument("--results", default="results", metavar="DIR", help="results folder the app reads and writes (default results)")
+    p = sub.add_parser("backtest", help=COMMANDS["backtest"])
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?", default="history-2016-2025",
+                   help="the history scenario (default history-2016-2025)")
+    p.add_argument("--published", metavar="FILE", help="published figures (TOML; default scenarios/data/published.toml)")
+    add_common(p)
+    p.set_defaults(replications=2)
+    for action in p._actions:           # the shared option's help states its usual default (10)
+        if action.dest == "replications":
+            action.help = "Monte Carlo replications (default 2: a national run of 9 years each)"
     return parser
 
 

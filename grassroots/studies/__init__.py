@@ -6,6 +6,7 @@
   simulation; :mod:`.sizing` -- the smallest fund reaching a target with a stated confidence;
 * :mod:`.sensitivity` -- Morris and Sobol studies; :mod:`.sensitivity_params` -- their parameters;
 * :mod:`.calibration` -- fitting behaviour parameters to observed rates;
+* :mod:`.backtest` -- the history scenario against the published figures (``scenarios/data/published.toml``);
 * :mod:`.executors` -- serial, process-pool and dask executors the studies run their points on.
 
 No argparse and no printing here: progress goes through callbacks.  Studies may import the engines,

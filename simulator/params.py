@@ -141,6 +141,8 @@ class Params:
     move_age_coef: float               # logit per age band
     # budget
     payer_shares: np.ndarray                 # [R, 3]
+    # issue 16 levers read at run time (simulator.evaluation, simulator.supply); None = all off
+    opinion: object = None
 
     def replace(self, **changes) -> "Params":
         """A copy with some values changed (used by calibration)."""
@@ -170,7 +172,8 @@ def compile_params(sc) -> Params:
     b, t, po, r, pay, pr, tr, fl = (sc.behaviour, sc.titles, sc.posts, sc.recruitment, sc.pay,
                                     sc.programmes, sc.training, sc.flexible)
     progs = [getattr(pr, n) for n in PROGRAMMES]
-    return Params(
+    from . import evaluation
+    return evaluation.fold(Params(
         name=sc.name,
         sha256=scenarios.sha256(sc),
         start_year=int(sc.horizon.start_year),
@@ -262,7 +265,8 @@ def compile_params(sc) -> Params:
         title_credit_township=float(sc.mobility.title_credit_township),
         transfer_share=float(sc.mobility.transfer_share_of_vacancies),
         move_age_coef=float(sc.mobility.age_coef),
-    )
+        opinion=evaluation.compile_opinion(sc),
+    ), sc)
 
 
 def as_params(scenario) -> Params:

@@ -84,7 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help=COMMANDS["compare"])
     p.add_argument("scenario", metavar="BASE")
     p.add_argument("others", nargs="+", metavar="OTHER")
-    p.add_argument("--decompose", action="store_true", help="Shapley decomposition of the change by lever family")
+    p.add_argument("--decompose", nargs="?", const="families", choices=["families", "levers"],
+                   help="Shapley decomposition of the change: by lever family (default) or by individual lever")
+    p.add_argument("--decompose-se", dest="decompose_se", type=float, default=0.1, metavar="REL",
+                   help="--decompose levers: stop when every lever's SE <= REL x the largest share (default 0.1)")
+    p.add_argument("--decompose-max-pairs", dest="decompose_max_pairs", type=int, default=100, metavar="N",
+                   help="--decompose levers: at most N antithetic pairs of lever orders (default 100)")
+    p.add_argument("--decompose-metric", dest="decompose_metric", default="coverage", metavar="METRIC",
+                   help="--decompose levers: the metric (last year) the stopping rule and interactions use (default coverage)")
     add_common(p)
 
     for name in ("optimize", "size-budget", "frontier", "plan"):

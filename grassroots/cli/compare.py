@@ -31,7 +31,8 @@ import pandas as pd
 
 from ..report import write_report
 from ..studies import compare as C
-from ..studies.decomposition import DECOMPOSITION_COLUMNS, too_many_families
+from ..studies.decomposition import (DECOMPOSED_METRICS, DECOMPOSITION_COLUMNS, LeverOptions, strongest_interactions,
+                                     too_many_families)
 from . import options as opts
 
 
@@ -52,14 +53,15 @@ def compare(args) -> int:
     """Run the ``grassroots compare`` command for parsed ``args``; returns the exit status."""
     import scenarios
 
-    problems = opts.check_common(args)
+    problems = opts.check_common(args) + _check_decompose(args)
     loaded = C.load_scenarios([args.scenario, *args.others])
     if problems:
         raise opts.InputError(problems)
     labels = C.unique_names([sc.name for sc in loaded])
     base_sc, base_label = loaded[0], labels[0]
-    decompose = bool(getattr(args, "decompose", False))
-    if decompose:
+    decompose = getattr(args, "decompose", None)
+    decompose = "families" if decompose is True else (decompose or False)
+    if decompose == "families":
         too_many = too_many_families(base_sc, loaded[1:], labels[1:], base_label)
         if too_many:
             raise opts.InputError(too_many)
@@ -79,9 +81,13 @@ def compare(args) -> int:
               f"checkpoints in {cache_root}", file=sys.stderr)
 
     started = time.monotonic()
+    lever_options = LeverOptions(target_se=getattr(args, "decompose_se", 0.1),
+                                 max_pairs=getattr(args, "decompose_max_pairs", 100),
+                                 stop_metric=getattr(args, "decompose_metric", "coverage"), seed=args.seed)
     c = C.compare(loaded, labels, provinces=provinces, years=years, replications=args.replications, seed=args.seed,
                   workers=workers, table=table, cache_root=cache_root, decompose=decompose,
-                  progress=_progress(args.quiet))
+                  progress=_progress(args.quiet or decompose == "levers"), lever_options=lever_options,
+                  note=(lambda text: opts.say(args, f"decompose levers: {text}")))
     seconds = time.monotonic() - started
     results = c.results
 
@@ -93,6 +99,11 @@ def compare(args) -> int:
         out.write_csv("counties.csv.gz", c.counties)
         if c.decomposition is not None:
             out.write_csv("decomposition.csv", c.decomposition)
+        if c.interactions is not None:
+            out.write_csv("interactions.csv", c.interactions)
+            strongest = strongest_interactions(c.interactions, getattr(args, "decompose_metric", "coverage"))
+            out.manifest["decomposition"] = {"by": "lever", **(c.decomposition_info or {}),
+                                             "strongest_interactions": strongest.to_dict(orient="records")}
         out.manifest.update({
             "scenario": base_label,
             "base": base_label,
@@ -125,8 +136,27 @@ def compare(args) -> int:
 
 
 def _report_decomposition(decomposition: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The report shows the decomposition of the first OTHER scenario (columns metric, year, lever, contribution)."""
+    """The report shows the decomposition of the first OTHER scenario (columns metric, year, lever, contribution;
+    by lever also ``se``, the standard error of each share)."""
     if decomposition is None or decomposition.empty:
         return None
     first = decomposition["scenario"].iloc[0]
-    return decomposition[decomposition["scenario"] == first][DECOMPOSITION_COLUMNS].reset_index(drop=True)
+    d = decomposition[decomposition["scenario"] == first]
+    if "share" in d.columns:   # by lever: the same shape, shares as contributions
+        return d.rename(columns={"share": "contribution"})[DECOMPOSITION_COLUMNS + ["se"]].reset_index(drop=True)
+    return d[DECOMPOSITION_COLUMNS].reset_index(drop=True)
+
+
+def _check_decompose(args) -> list[str]:
+    """Problems with the ``--decompose-*`` options (one line each)."""
+    p = []
+    se = getattr(args, "decompose_se", 0.1)
+    if se is None or not (se > 0 and se < float("inf")):
+        p.append(f"--decompose-se: {se!r} (allowed: a number > 0, the target SE relative to the largest share)")
+    pairs = getattr(args, "decompose_max_pairs", 100)
+    if pairs is None or pairs < 3:
+        p.append(f"--decompose-max-pairs: {pairs!r} (allowed: a whole number >= 3)")
+    metric = getattr(args, "decompose_metric", "coverage")
+    if metric not in DECOMPOSED_METRICS:
+        p.append(f"--decompose-metric: {metric!r} (allowed: {', '.join(DECOMPOSED_METRICS)})")
+    return p

@@ -76,6 +76,12 @@ added again after each later re-plan when demand changes), extra programme place
 step 5 of year 1, and per-person top-ups in the income every year (step 2
 behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no change.
 
+Issue-16 levers (57号 §5-§16; ``simulator.evaluation``, ``simulator.supply``): most are folded into the
+parameters by ``compile_params``; at run time the model adds the §8 dynamic caps after the cap plan (step 0),
+§9 technology-transfer income to the unit allowance (not costed), §6/§10 person-level leave terms
+(``behaviour``), §12 training of this year's title passers (step 3), §11/§16 applicant multipliers (step 5),
+§12/§13 skill of study and project places and the §10/§12/§13/§16 costs (steps 6-7).  Off in the baseline.
+
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
 upward moves), ``retirement=False`` and ``recruitment=False`` switch those

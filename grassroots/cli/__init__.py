@@ -19,7 +19,7 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
-from .options import add_common
+from .options import add_common, scheduler_context
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -119,7 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH",
                    help="a numeric scenario key and its range; repeatable; KEY.*=LOW:HIGH shifts a whole table "
                         "(default: 8 uncertain behaviour parameters, see grassroots/studies/sensitivity_params.py)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
 
     p = sub.add_parser("calibrate", help=COMMANDS["calibrate"])
@@ -127,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", metavar="FILE", help="targets file (TOML; default: the bundled FACTS.md targets)")
     p.add_argument("--max-evals", dest="max_evals", type=int, metavar="N",
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
     return parser
 
@@ -160,7 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"grassroots {args.command}: not built yet in this version", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return int(handler(args) or EXIT_OK)
+        with scheduler_context(args):   # --scheduler: every simulation of the command runs on the Dask cluster
+            return int(handler(args) or EXIT_OK)
     except FileExistsError as e:
         _print_problems([str(e)])
     except KeyboardInterrupt:

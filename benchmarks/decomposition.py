@@ -15,7 +15,12 @@ the national projection scales the Gansu time by the number of professionals in 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent   # benchmarks/simulator.py would shadow the simulator package
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 
 def main() -> None:

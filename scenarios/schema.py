@@ -40,6 +40,8 @@ PROGRAMMES = (
     "tuition_compensation",
 )
 OBJECTIVES = ("shortfall", "equity", "cost")
+EVALUATION_METHODS = ("review", "exam", "assessment")     # 57号 §5: 评审, 考试, 考评结合/考核认定
+DIRECTED_ON_LEAVING = ("lose", "keep", "convert")         # 57号 §6: a directed title outside the grassroots
 SOLVERS = ("highs", "cbc")
 
 Field = Literal["science", "education", "engineering", "agriculture", "health"]
@@ -49,6 +51,8 @@ Payer = Literal["central", "provincial", "county"]
 TitleStep = Literal["intermediate", "senior"]
 Objective = Literal["shortfall", "equity", "cost"]
 Solver = Literal["highs", "cbc"]
+EvaluationMethod = Literal["review", "exam", "assessment"]
+DirectedOnLeaving = Literal["lose", "keep", "convert"]
 
 FACTS = "FACTS.md"
 ASSUMPTION = "assumption"
@@ -163,6 +167,32 @@ class Titles:
     exceptional_after_years: float = param("years of rural service", "assumption: 57号 §5 says 'long'; 20 years", 1, 45)
     directed_senior: bool = param("on/off", "57号 §6: 定向评价、定向使用 senior titles valid only at the grassroots")
     directed_pass_rate: float = ratio("assumption: pass rate of directed senior evaluation (township staff)")
+    # --- issue 16 (simulator/evaluation.py)
+    evaluation_method: EvaluationMethod = param(
+        "one of review, exam, assessment", "57号 §5: 'flexibly use exam, review, exam-and-review, assessment-and-"
+        "recognition (考核认定)'; review (评审) before 2016")
+    evaluation_odds_factor: Mapping[EvaluationMethod, float] = param(
+        "odds multiplier on passing", "assumption: an exam screens harder (0.8), assessment-and-recognition of "
+        "practical work passes more grassroots staff (1.5); review = 1 (the calibrated rates)", 0.1, 10)
+    evaluation_skill_factor: Mapping[EvaluationMethod, float] = param(
+        "multiplier on skill_effect", "assumption: an exam selects on tested skill (1.5), assessment of practical "
+        "work less (0.6); review = 1", 0, 5)
+    non_public_channel: bool = param(
+        "on/off", "57号 §5: open the title channel of non-public economic and social organisations' professionals")
+    non_public_applicant_share: float = param(
+        "extra applicants per vacancy, relative", "assumption: titled professionals of non-public/social "
+        "organisations add 10% to the applicant pool once their titles are recognised", 0, 5)
+    directed_on_leaving: DirectedOnLeaving = param(
+        "one of lose, keep, convert", "57号 §6: 'qualification re-evaluation and confirmation after leaving the "
+        "grassroots'; lose before 2016 (the title is valid only at the grassroots)")
+    directed_convert_after_years: float = param(
+        "years holding the directed title", "assumption: with convert, a directed title held this long is "
+        "confirmed as a regular title on leaving (57号 §6 leaves the rule to provinces)", 0, 45)
+    training_linked: bool = param(
+        "on/off", "57号 §12: link continuing education to appraisal, appointment and title evaluation")
+    training_link_odds_factor: float = param(
+        "odds multiplier on passing when training_hours >= sufficient_hours", "assumption: completing the "
+        "required hours is credited in evaluation and appointment", 1, 10)
 
 
 @dataclass(frozen=True)
@@ -178,12 +208,39 @@ class Posts:
     grade_step_years: float = param(
         "years at grade per grade step", "assumption: one professional (pay) grade up within the title band every 3 years at grade", 1, 10)
     directed_senior_share: float = ratio("57号 §8: directed senior posts under total control outside the cap; size assumption", "share of township posts")
+    # --- issue 16 (simulator/evaluation.py)
+    dynamic_ratio: bool = param(
+        "on/off", "57号 §8: a dynamic adjustment mechanism of post-structure ratios (caps follow the unit's staff)")
+    dynamic_ratio_rate: float = ratio(
+        "assumption: each year a cap closes 20% of the gap to the unit's title holders at that level",
+        "share of the gap per year")
+    dynamic_ratio_max_uplift: float = ratio(
+        "assumption: a cap never rises more than 10% of authorized posts above its plan", "share of authorized posts")
+    management_grade_promotion: bool = param(
+        "on/off", "57号 §8: grade promotion (职员等级晋升) for management staff of county and township units")
+    management_post_release: float = ratio(
+        "assumption: management staff promoted in their own grades release 1% of authorized posts they held in "
+        "the professional middle/senior ratios", "share added to both caps")
 
 
 @dataclass(frozen=True)
 class Recruitment:
     entry_threshold: float = param("z-score of minimum skill", "assumption; 57号 §7 relaxes entry conditions (lower = more relaxed)", -5, 5)
     applicants_per_vacancy: Mapping[Field, float] = param("applicants per vacancy at threshold 0 in a class-0 township", "assumption", 0, 100)
+    # --- issue 16 (simulator/supply.py)
+    supply_response: float = param(
+        "extra applicants (relative) per unit of the field's vacancy rate, lagged", "57号 §11: colleges adjust "
+        "programmes to grassroots needs; 0 before 2016 (applicants exogenous); size assumption", 0, 10)
+    supply_lag_years: int = param(
+        "years", "assumption: a bachelor's programme opened for a field graduates after 4 years", 1, 10)
+    entrepreneurship_grants_per_county: float = param(
+        "grants per county per year", "57号 §16: entrepreneurship support for graduates at the grassroots; 0 before "
+        "2016; size assumption", 0, 1000)
+    entrepreneurship_grant_yuan: float = money(
+        "yuan per grant", "assumption: local start-up grants for graduates are of the order of 10,000 yuan")
+    entrepreneurship_applicant_gain: float = param(
+        "extra township applicants (relative) per grant per county", "assumption: each grant a county offers "
+        "draws 2% more graduates to its township vacancies", 0, 1)
     quota_share: float = ratio("assumption: share of open vacancies that get a recruitment quota each year")
     hardship_tilt: float = param("extra applicants per hardship class (relative)", "57号 §7: special tilt to hardship areas; size assumption", 0, 5)
     recruit_skill_mean: float = param("z-score", "assumption: open-market applicants average 0", -5, 5)
@@ -206,6 +263,24 @@ class Pay:
     township_subsidy_by_band: tuple[float, ...] = param(
         "yuan/month for <10, 10-20, >20 years served", "FACTS.md: >=200/month; local schemes 200/300/400", 0, None, length=3)
     township_subsidy_remote_extra: float = money("yuan/month in remote townships", "FACTS.md: +80 in remote townships")
+    # --- issue 16 (simulator/supply.py)
+    scarce_talent_tilt: float = param(
+        "extra performance share in units recruiting high-level/scarce talent", "57号 §9: tilt the performance-"
+        "pay total of such units; 0 before 2016; size assumption", 0, 5)
+    scarce_talent_unit_share: float = ratio(
+        "assumption: a third of township units recruit high-level or scarce talent (the tilt is spread over "
+        "township units in expectation)", "share of township units")
+    tech_transfer_income: Mapping[Field, float] = money(
+        "yuan/month per professional", "57号 §9: income from transferring technology and technical services "
+        "(science, agriculture, engineering); 0 before 2016; size assumption")
+    long_service_awards: bool = param(
+        "on/off", "57号 §10: awards and honours first for professionals with long grassroots service")
+    award_min_years: float = param("years of grassroots service", "assumption: 'long' service = 20 years", 0, 45)
+    award_rate: float = ratio("assumption: 2% of eligible staff are honoured per year", "share of eligible staff per year")
+    award_yuan: float = money("yuan per award", "assumption: a one-off award of 10,000 yuan")
+    award_honour_factor: float = param(
+        "utility of the honour as a multiple of the award's money", "assumption: the honour weighs as much as the "
+        "money (1)", 0, 10)
 
 
 @dataclass(frozen=True)
@@ -243,6 +318,23 @@ class Training:
     skill_gain_per_100h: float = param("z-score per 100 hours", "assumption", 0, 5)
     skill_decay: float = ratio("assumption: yearly loss of skill without training", "z-score per year")
     sufficient_hours: float = param("hours/year counted as 'sufficient training' in the DCE", "FACTS.md: 90-hour rule", 0, 2000)
+    # --- issue 16 (simulator/supply.py)
+    study_share: float = ratio(
+        "57号 §12: select grassroots professionals for study at universities, colleges, hospitals, institutes "
+        "(进修); 0 before 2016; size assumption", "share of staff per year")
+    study_skill_gain: float = param("z-score per study stay", "assumption: a term of study = 0.3 SD of skill", 0, 5)
+    study_cost_yuan: float = money("yuan per study stay", "assumption: a semester's fees, travel and replacement")
+    promoted_training_hours: float = param(
+        "hours per newly promoted professional", "57号 §12: special training for the newly promoted to "
+        "intermediate and senior titles; 0 before 2016; size assumption", 0, 2000)
+    talent_project_share: float = ratio(
+        "57号 §13: national talent projects (知识更新工程 etc.) train grassroots key staff; 0 before 2016; size "
+        "assumption", "share of staff per year")
+    counterpart_share: float = ratio(
+        "57号 §13: east-west counterpart support (对口支援) sends western grassroots staff to developed regions; "
+        "0 before 2016; size assumption", "share of western staff per year")
+    project_skill_gain: float = param("z-score per place", "assumption: a project or counterpart place = 0.2 SD", 0, 5)
+    project_cost_yuan: float = money("yuan per place", "assumption")
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ import math
 import numpy as np
 from scipy import special
 
-from . import kernels, rng
+from . import evaluation, kernels, rng
 from .params import COUNTY, Params
 from .titles import pass_probability
 
@@ -225,10 +225,12 @@ def leave_logits(p: Params, staff, ctx, reference: bool = False) -> np.ndarray:
         grade_out = np.where(staff.directed & (staff.post == 2), OUTSIDE_GRADE_DIRECTED, staff.grade).astype(np.intp)
         penalty = np.where(obligated, p.prog_penalty[np.maximum(staff.programme, 0)], 0.0)
         income = monthly_income(p, staff, ctx.unit_tier, ctx.allowance)
-        return leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
-                           hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
-                           in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty,
-                           age=staff.age)
+        v = leave_logit(p, field=ctx.unit_field[unit], tier=ctx.unit_tier[unit], region=ctx.unit_region[unit],
+                        hardship_class=ctx.unit_hardship[unit], grade_out=grade_out, income_stay=income,
+                        in_bianzhi=~staff.contract, wait_years=wait, obligated=obligated, penalty_yuan=penalty,
+                        age=staff.age)
+        evaluation.adjust_leave_logits(p, staff, ctx, np.arange(len(staff), dtype=np.int64), v)   # 57号 §6, §10
+        return v
     return fast_logits(p, staff, ctx, np.arange(len(staff), dtype=np.int64))
 
 
@@ -277,6 +279,7 @@ def fast_logits(p: Params, staff, ctx, idx: np.ndarray) -> np.ndarray:
         bool(p.township_subsidy), np.float32(b), p.township_subsidy_by_band.astype(np.float64),
         float(p.township_subsidy_remote_extra), k["directed_coef"], p.base_by_grade.astype(np.float64),
         OUTSIDE_GRADE_DIRECTED, k["subsidy_month"], k["shift"])
+    evaluation.adjust_leave_logits(p, staff, ctx, idx, v)   # 57号 §6 directed title kept, §10 awards
     return v
 
 

@@ -77,6 +77,12 @@ programme placements and direct hires in step 5, and per-person top-ups in the
 income (step 2 behaviour, step 5 applicants, step 6 pay and costs).  None or all
 zeros = no change.
 
+Issue-16 levers (57号 §5-§16; ``simulator.evaluation``, ``simulator.supply``): most are folded into the
+parameters by ``compile_params``; at run time the model adds the §8 dynamic caps after the cap plan (step 0),
+§9 technology-transfer income to the unit allowance (not costed), §6/§10 person-level leave terms
+(``behaviour``), §12 training of this year's title passers (step 3), §11/§16 applicant multipliers (step 5),
+§12/§13 skill of study and project places and the §10/§12/§13/§16 costs (steps 6-7).  Off in the baseline.
+
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
 upward moves), ``retirement=False`` and ``recruitment=False`` switch those
@@ -102,6 +108,7 @@ from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authoriz
                          geography_from_table, initial_staff)
 from . import mobility                 # internal moves (step 2b)
 from .bureau import plan_transfers     # the bureaus' transfer offers (step 2b)
+from . import evaluation, supply       # issue 16 levers (57号 §5-§16)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,10 @@ class TalentModel(mesa.Model):
             self._unit_sub = self._unit_topup = None   # per year, set by _allowance
         else:
             self._unit_sub = self._unit_topup = None
+        # issue 16: §9 technology-transfer income (not a public cost), §8 dynamic caps, extra costs per year
+        self._unit_tech = supply.unit_income(p, u_field)
+        self._dyn_caps = None
+        self._x_costs: dict = {}
 
         if programme_base_rf is None:   # township demand per [region, hardship class, field]
             programme_base_rf = np.zeros((3, programmes.N_HARDSHIP, NF))
@@ -244,6 +255,8 @@ class TalentModel(mesa.Model):
             self._unit_sub = sub[self.ctx.unit_county] * (self.ctx.unit_tier == TOWNSHIP)
             self._unit_topup = top[self.ctx.unit_county].astype(float)
             a = a + self._unit_topup + self._unit_sub
+        if self._unit_tech is not None and t >= 1:   # 57号 §9: income from technology transfer and services
+            a = a + self._unit_tech
         return a
 
     def _apply_allocation_posts(self, t: int) -> None:
@@ -287,6 +300,8 @@ class TalentModel(mesa.Model):
         if self._demand_varies:   # this year's authorized posts from this year's demand (bureaus re-plan caps)
             self.inst.authorized[...] = authorized_posts(p, self.geo, t)
         self._bureaus("plan_posts")
+        if p.opinion is not None and p.opinion.dynamic_ratio_rate > 0:   # 57号 §8 dynamic post ratios
+            self._dynamic_caps(t, tab)
         if self.alloc is not None:
             self._apply_allocation_posts(t)
         self._rec("special_posts_created", t, self.inst.special_created.reshape(-1))
@@ -344,6 +359,11 @@ class TalentModel(mesa.Model):
 
         # 3. titles
         passed = titles.evaluate(p, s, ctx.unit_tier, seed, t)
+        self._x_costs = {}
+        if p.opinion is not None:   # 57号 §12: training of the newly promoted
+            c = supply.promoted_training(p, s, passed, self.n_units)
+            if c is not None:
+                self._x_costs["training"] = self._cells(c)
         for k in ("intermediate", "senior", "directed", "exceptional"):
             if len(passed[k]):
                 self._rec(f"titles_passed_{k}", t, self._cells(np.bincount(s.unit[passed[k]], minlength=self.n_units)))
@@ -369,11 +389,14 @@ class TalentModel(mesa.Model):
         # training.train's skill change and counts the year-end stocks (post table, contract/term
         # flags, skill sums per unit); pay does not depend on skill
         s = self.staff
+        if p.opinion is not None:
+            self._opinion_year_end(s)
         tab, flags, skill_sum, tallies = self._year_end_tallies(np.float32(training.skill_change(p)), pay_too=True)
+        public_allowance = ctx.allowance if self._unit_tech is None else ctx.allowance - self._unit_tech
         if self.alloc is None:
-            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, ctx.allowance, tallies=tallies)
+            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, public_allowance, tallies=tallies)
         else:  # the extra township subsidy is in ctx.allowance for behaviour; cost it to its own lever
-            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, ctx.allowance - self._unit_sub,
+            costs = pay.yearly_costs(p, s, self.n_units, ctx.unit_tier, public_allowance - self._unit_sub,
                                      unit_subsidy=self._unit_sub, tallies=tallies)
         agg = posts.table_aggregates(tab)
         # 8. flexible inflows (per county x field, from year-end staff)
@@ -382,6 +405,32 @@ class TalentModel(mesa.Model):
         # 9. record
         self._record_costs(t, costs, staff_cells, fte)
         self._record_stocks(t, staff_start=staff_start, tab=tab, agg=agg, flags=flags, skill_sum=skill_sum)
+
+    def _dynamic_caps(self, t: int, tab: np.ndarray) -> None:
+        """57号 §8: caps follow the title holders of last year's end (``evaluation.DynamicCaps``)."""
+        if self._dyn_caps is None:
+            self._dyn_caps = evaluation.DynamicCaps(self.inst)
+        agg = posts.table_aggregates(tab).astype(float)
+        shape = self.inst.senior_cap.shape
+        held_i = agg[:, kernels.AGG_INTER_TITLE].reshape(shape)
+        held_s = agg[:, kernels.AGG_SENIOR_TITLE].reshape(shape)
+        self._dyn_caps.apply(self.p, self.inst, held_i, held_s, replanned=self._demand_varies)
+
+    def _opinion_year_end(self, s) -> None:
+        """Issue 16 at the year end: §12/§13 skill of places (before the training pass), §10/§16/§12 costs."""
+        p, nu = self.p, self.n_units
+        delta = supply.place_skill_delta(p, self.ctx.unit_region)
+        if delta is not None:
+            s.skill += delta[s.unit].astype(np.float32)
+            cost = supply.place_cost_per_person(p, self.ctx.unit_region)
+            c = self._cells(np.bincount(s.unit, minlength=nu) * cost)
+            self._x_costs["training"] = self._x_costs.get("training", 0.0) + c
+        award = supply.award_cost(p, s, nu)
+        if award is not None:
+            self._x_costs["performance_pay"] = self._cells(award)
+        entre = supply.entrepreneurship_cost(p, self.n_counties)
+        if entre is not None:
+            self._x_costs["flexible"] = entre
 
     def _moves(self, t: int, tab: np.ndarray) -> None:
         """Step 2b: the moves of ``mobility.make_moves`` and their records (``tab`` updated in place)."""
@@ -465,6 +514,11 @@ class TalentModel(mesa.Model):
         quota = self._flat(inst.quota)
         a = recruitment.applicants_per_post(p, 13, ctx.unit_field, ctx.unit_tier, ctx.unit_hardship,
                                             ctx.unit_remote, ctx.allowance)
+        factor = None if p.opinion is None else supply.applicant_factor(
+            p, self.raw[RAW_INDEX["vacancies"]], self.raw[RAW_INDEX["authorized_posts"]], t, ctx.unit_field,
+            ctx.unit_tier)   # 57号 §11 lagged supply, §16 entrepreneurship support
+        if factor is not None:
+            a = a * factor
         filled = recruitment.fill(seed, t, rng.RECRUIT_FILL, quota, a)
         self._rec("recruitment_quota", t, self._cells(quota))
         self._rec("applicants", t, self._cells(quota * a))
@@ -504,6 +558,8 @@ class TalentModel(mesa.Model):
         cells["training"] = staff_cells * (p.training_hours * p.training_cost_per_hour)
         fte_total = fte["secondment"] + fte["expert"] + fte["rural_service"]
         cells["flexible"] = fte_total.reshape(-1) * p.flexible_cost_per_fte
+        for lever, extra in self._x_costs.items():   # issue 16 costs (simulator.supply)
+            cells[lever] = cells[lever] + extra
         total = np.zeros(self.n_cells)
         for lever in COST_LEVERS:
             self._rec(f"cost_{lever}_yuan", t, cells[lever])

@@ -162,6 +162,8 @@ class Params:
         if not yp or year <= self.start_year:
             return self
         return yp[min(int(year), max(yp))]
+    # issue 16 levers read at run time (simulator.evaluation, simulator.supply); None = all off
+    opinion: object = None
 
     def replace(self, **changes) -> "Params":
         """A copy with some values changed (used by calibration)."""
@@ -206,7 +208,8 @@ def _compile(sc, digest: str) -> Params:
     b, t, po, r, pay, pr, tr, fl = (sc.behaviour, sc.titles, sc.posts, sc.recruitment, sc.pay,
                                     sc.programmes, sc.training, sc.flexible)
     progs = [getattr(pr, n) for n in PROGRAMMES]
-    return Params(
+    from . import evaluation
+    return evaluation.fold(Params(
         name=sc.name,
         sha256=digest,
         start_year=int(sc.horizon.start_year),
@@ -303,7 +306,8 @@ def _compile(sc, digest: str) -> Params:
         title_credit_township=float(sc.mobility.title_credit_township),
         transfer_share=float(sc.mobility.transfer_share_of_vacancies),
         move_age_coef=float(sc.mobility.age_coef),
-    )
+        opinion=evaluation.compile_opinion(sc),
+    ), sc)
 
 
 def as_params(scenario) -> Params:

@@ -18,6 +18,7 @@ sums, never averaged over counties).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import concurrent.futures as cf
 import hashlib
 import io
@@ -223,6 +224,34 @@ def cache_key(params: Params, geo: Geography, years: int, base_rf: np.ndarray, o
             **({} if allocation is None or allocation.is_empty() else {"allocation_sha256": allocation.digest()})}
 
 
+_EXECUTOR: list = []   # the executor of ``using_executor`` (innermost last); empty = local (``workers``)
+
+
+@contextlib.contextmanager
+def using_executor(executor):
+    """Run the replications of every :func:`simulate` call inside the block on ``executor``.
+
+    ``executor``: anything with ``iter_completed(fn, items)`` yielding ``(index, fn(items[index]))`` as they
+    finish -- e.g. ``grassroots.studies.executors.DaskExecutor`` on a ``dask.distributed`` cluster (the
+    command line's ``--scheduler``).  ``None`` changes nothing.  Every replication is a pure function of its
+    seed, so results are identical to local runs; ``workers`` is then ignored.
+    """
+    if executor is None:
+        yield
+        return
+    _EXECUTOR.append(executor)
+    try:
+        yield
+    finally:
+        _EXECUTOR.remove(executor)
+
+
+def _replication_item(item) -> Replication:
+    """One replication from a picklable tuple (what an executor's workers receive)."""
+    params, geo, seed, years, base_rf, options, allocation = item
+    return run_replication(params, geo, seed, years, programme_base_rf=base_rf, options=options, allocation=allocation)
+
+
 def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base_rf, options, workers: int,
               progress=None, cache: ReplicationCache | None = None, allocation=None) -> list[Replication]:
     results: dict[int, Replication] = {}
@@ -243,7 +272,11 @@ def _run_many(params: Params, geo: Geography, seeds: list[int], years: int, base
 
     if progress and results:
         progress(len(results), total)
-    if workers <= 1 or len(todo) <= 1:
+    if _EXECUTOR and todo:
+        items = [(params, geo, seeds[i], years, base_rf, options, allocation) for i in todo]
+        for k, rep in _EXECUTOR[-1].iter_completed(_replication_item, items):
+            finished(todo[k], rep)
+    elif workers <= 1 or len(todo) <= 1:
         for i in todo:
             finished(i, run_replication(params, geo, seeds[i], years, programme_base_rf=base_rf, options=options,
                                         allocation=allocation))

@@ -19,7 +19,7 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
-from .options import add_common, add_planning
+from .options import add_common, add_planning, scheduler_context
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -95,7 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help=COMMANDS["compare"])
     p.add_argument("scenario", metavar="BASE")
     p.add_argument("others", nargs="+", metavar="OTHER")
-    p.add_argument("--decompose", action="store_true", help="Shapley decomposition of the change by lever family")
+    p.add_argument("--decompose", nargs="?", const="families", choices=["families", "levers"],
+                   help="Shapley decomposition of the change: by lever family (default) or by individual lever")
+    p.add_argument("--decompose-se", dest="decompose_se", type=float, default=0.1, metavar="REL",
+                   help="--decompose levers: stop when every lever's SE <= REL x the largest share (default 0.1)")
+    p.add_argument("--decompose-max-pairs", dest="decompose_max_pairs", type=int, default=100, metavar="N",
+                   help="--decompose levers: at most N antithetic pairs of lever orders (default 100)")
+    p.add_argument("--decompose-metric", dest="decompose_metric", default="coverage", metavar="METRIC",
+                   help="--decompose levers: the metric (last year) the stopping rule and interactions use (default coverage)")
     add_common(p)
 
     for name in ("optimize", "size-budget", "frontier", "plan"):
@@ -125,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", metavar="KEY=LOW:HIGH",
                    help="a numeric scenario key and its range; repeatable; KEY.*=LOW:HIGH shifts a whole table "
                         "(default: 8 uncertain behaviour parameters, see grassroots/studies/sensitivity_params.py)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
 
     p = sub.add_parser("calibrate", help=COMMANDS["calibrate"])
@@ -133,7 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", metavar="FILE", help="targets file (TOML; default: the bundled FACTS.md targets)")
     p.add_argument("--max-evals", dest="max_evals", type=int, metavar="N",
                    help="at most N optimizer steps (each runs 1 + parameters simulations) (default 40)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler address (needs the dask extra)")
     add_common(p)
 
     p = sub.add_parser("template", help=COMMANDS["template"])
@@ -217,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(handler: Callable, args) -> int:
     """Run a command's handler; user-fixable problems become one line each and exit status 2."""
     try:
-        return int(handler(args) or EXIT_OK)
+        with scheduler_context(args):   # --scheduler: every simulation of the command runs on the Dask cluster
+            return int(handler(args) or EXIT_OK)
     except FileExistsError as e:
         _print_problems([str(e)])
     except (ValueError, RuntimeError) as e:

@@ -12,6 +12,7 @@ functions import what they need.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -55,6 +56,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask.distributed scheduler address, e.g. tcp://host:8786: run the command's simulations on "
+                        "that cluster (needs the dask extra; identical results to local runs)")
 
 
 def add_planning(p: argparse.ArgumentParser) -> None:
@@ -228,6 +232,21 @@ def check_planning(args) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- values the studies take
+
+@contextlib.contextmanager
+def scheduler_context(args):
+    """With ``--scheduler ADDRESS``: every ``simulator.simulate`` call inside runs its replications on that Dask
+    cluster (``simulator.replicate.using_executor`` with a ``DaskExecutor``); otherwise nothing changes.
+    An unreachable scheduler or a missing dask raises ``ExecutorError`` (one line, exit 2)."""
+    address = getattr(args, "scheduler", None)
+    if not address:
+        yield None
+        return
+    from simulator.replicate import using_executor
+    from ..studies.executors import DaskExecutor
+    with DaskExecutor(address) as ex, using_executor(ex):
+        yield ex
+
 
 def workers(args) -> int:
     """``--workers``, with 0 meaning one per CPU."""

@@ -54,6 +54,8 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
     parts = d[d["lever"] != "total"]
     levers = _ordered(parts["lever"], first=LEVER_ORDER)
     values = [float(parts.loc[parts["lever"] == lv, "contribution"].sum()) for lv in levers]
+    ses = ([float(parts.loc[parts["lever"] == lv, "se"].fillna(0.0).sum()) for lv in levers]
+           if "se" in parts.columns else None)   # by lever (sampled Shapley): error bars of +-1 SE
     tot_rows = d[d["lever"] == "total"]
     total = float(tot_rows["contribution"].iloc[0]) if len(tot_rows) else float(sum(values))
     residual = total - float(sum(values))
@@ -70,6 +72,8 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
         for i, (lv, v) in enumerate(zip(levers, values)):
             c = up if v > 0 else (down if v < 0 else "#9E9E9E")
             ax.bar(i, v, bottom=cum, color=c, width=0.62, edgecolor="white", gid=f"lever:{lv}")
+            if ses is not None and i < len(ses) and ses[i] > 0:
+                ax.errorbar(i, cum + v, yerr=ses[i], color="#333333", linewidth=0.9, capsize=2.5)
             ax.plot([i - 0.31, i + 1.31], [cum + v, cum + v], color="#9E9E9E", linewidth=0.8, linestyle=":")
             # above a rising bar, below a falling one
             ax.annotate(_annotation(metric, v, L), (i, max(cum, cum + v) if v >= 0 else min(cum, cum + v)),

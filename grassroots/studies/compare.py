@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .decomposition import LeverOptions, decompose_levers
 from .decomposition import decompose as _decompose
 
 COMPARISON_COLUMNS = ["metric", "year", "scenario", "base", "mean_diff", "p05", "p95"]
@@ -119,21 +120,26 @@ class Comparison:
     counties: pd.DataFrame
     replications: pd.DataFrame
     comparison: pd.DataFrame           # COMPARISON_COLUMNS: paired differences from the first scenario
-    decomposition: pd.DataFrame | None = None   # ``scenario`` + DECOMPOSITION_COLUMNS, with ``decompose=True``
+    decomposition: pd.DataFrame | None = None   # ``scenario`` + DECOMPOSITION_COLUMNS (families) or LEVER_COLUMNS (levers)
     sub_runs: int = 0                  # simulations the decomposition ran beyond the scenarios themselves
+    interactions: pd.DataFrame | None = None    # ``decompose="levers"``: ``scenario`` + INTERACTION_COLUMNS
+    decomposition_info: dict | None = None      # ``decompose="levers"``: method, pairs, efficiency per package
 
 
 def compare(scenarios_: Sequence, labels: Sequence[str] | None = None, *, provinces: Sequence[str] | None = None,
             years: int | None = None, replications: int = 10, seed: int = 20160701, workers: int = 1,
-            table: pd.DataFrame | None = None, cache_root: Path | None = None, decompose: bool = False,
-            progress: ProgressFactory | None = None) -> Comparison:
+            table: pd.DataFrame | None = None, cache_root: Path | None = None, decompose: bool | str = False,
+            progress: ProgressFactory | None = None, lever_options: LeverOptions | None = None,
+            note: Callable[[str], None] | None = None) -> Comparison:
     """Simulate ``scenarios_`` (the first is the base) with common random numbers and compare them.
 
     ``labels``: display names (default: :func:`unique_names` of the scenario names); ``years``: default
     the base's horizon; ``table``: a county table instead of the bundled one; ``cache_root``: folder for
     replication checkpoints (one sub-folder per scenario sha256), so an interrupted comparison resumes;
-    ``decompose``: also the Shapley decomposition of each package by lever family (check
-    :func:`grassroots.studies.decomposition.too_many_families` first).
+    ``decompose``: also the Shapley decomposition of each package: ``True`` or ``"families"`` by lever family
+    (check :func:`grassroots.studies.decomposition.too_many_families` first), ``"levers"`` by individual lever
+    (:func:`grassroots.studies.decomposition.decompose_levers` with ``lever_options``; ``note(text)`` receives
+    its progress lines).
     """
     import scenarios
     import simulator
@@ -157,7 +163,12 @@ def compare(scenarios_: Sequence, labels: Sequence[str] | None = None, *, provin
         provinces=pd.concat([_relabel(r.provinces, lab) for r, lab in zip(results, labels)], ignore_index=True),
         counties=pd.concat([_relabel(r.counties, lab) for r, lab in zip(results, labels)], ignore_index=True),
         replications=reps, comparison=paired_differences(reps, base_label))
-    if decompose:
+    if decompose == "levers":
+        opts = lever_options or LeverOptions(seed=seed)
+        out.decomposition, out.interactions, out.sub_runs, out.decomposition_info = decompose_levers(
+            base_sc, base_label, scenarios_, labels, [r.summary for r in results],
+            lambda sub, what: run_one(sub, what).summary, opts, progress=note)
+    elif decompose:
         out.decomposition, out.sub_runs = _decompose(base_sc, base_label, scenarios_, labels,
                                                      [r.summary for r in results],
                                                      lambda sub, what: run_one(sub, what).summary)

@@ -1,4 +1,4 @@
-"""Shapley decomposition of a policy package by lever family, and the sub-runs it needs.
+"""Shapley decomposition of a policy package by lever family or by individual lever, and the sub-runs it needs.
 
 **Shapley decomposition.**  A package differs from its base in some lever
 families (``titles``, ``posts``, ``recruitment``, ``pay``, ``programmes``,
@@ -14,7 +14,10 @@ sha256).  The values add up to v(all) - v(none) (efficiency), and a family whose
 change leaves every result unchanged gets exactly zero.
 
 :func:`decompose` runs it for packages already simulated in a comparison: coalitions equal in content to a
-scenario already run are not run again (:func:`content_key`).
+scenario already run are not run again (:func:`content_key`).  :func:`decompose_levers` does the same by
+individual lever (``section.key``), exactly for up to 10 levers and by antithetic permutation sampling with
+standard errors and a stopping rule above that (estimators in :mod:`grassroots.studies.shapley`), with the
+strongest pairwise interactions.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import hashlib
 import itertools
 import json
 import math
+from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
+
+from . import shapley as estimators   # (``shapley`` below is the exact family split)
 
 LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "training", "flexible", "mobility")
 NOT_LEVERS = ("name", "description")
@@ -187,3 +193,140 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
     decomposition = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["scenario", *DECOMPOSITION_COLUMNS])
     return decomposition, sub_runs
+
+
+# ----------------------------------------------------------------------------- by individual lever (issue 16)
+#
+# A *lever* is a key two levels down, ``section.key`` (``titles.directed_senior``, ``posts.cap_uplift``,
+# ``programmes.sanzhi_yifu``, ``pay.tech_transfer_income``): one scenario setting, a mapping counted as one
+# lever.  Its *family* is its section (``other`` outside LEVER_FAMILIES).  A coalition of levers takes the
+# package's value of those keys and the base's for the rest; shares are Shapley values estimated by
+# ``shapley.exact`` (<= ``exact_max`` levers) or ``shapley.sampled`` (antithetic permutations with a stopping
+# rule), every coalition simulated with the comparison's seeds (common random numbers).
+
+LEVER_COLUMNS = ["lever", "family", "metric", "year", "share", "se"]
+INTERACTION_COLUMNS = ["lever_a", "lever_b", "context", "metric", "year", "interaction"]
+
+
+def changed_levers(base: Mapping, package: Mapping) -> list[str]:
+    """``section.key`` paths whose value differs between two resolved scenario dicts (schema order)."""
+    out = []
+    for sec, val in package.items():
+        if sec in NOT_LEVERS:
+            continue
+        bval = base.get(sec)
+        if isinstance(val, Mapping) and isinstance(bval, Mapping):
+            out += [f"{sec}.{k}" for k in val if bval.get(k) != val[k]]
+        elif bval != val:
+            out.append(sec)
+    return out
+
+
+def lever_family(lever: str) -> str:
+    """The lever family of a lever path (its section; ``other`` outside :data:`LEVER_FAMILIES`)."""
+    sec = lever.split(".", 1)[0]
+    return sec if sec in LEVER_FAMILIES else "other"
+
+
+def lever_subset_document(base: Mapping, package: Mapping, subset: Iterable[str]) -> dict:
+    """Base scenario dict with the package's value of every lever in ``subset``."""
+    doc = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in base.items()}
+    for lever in subset:
+        sec, _, key = lever.partition(".")
+        if key:
+            doc[sec][key] = package[sec][key]
+        else:
+            doc[sec] = package[sec]
+    return doc
+
+
+@dataclass
+class LeverOptions:
+    """Settings of ``--decompose levers``: target error, budget of orders, stopping entry, interactions."""
+
+    target_se: float = 0.1          # largest SE / largest |share| of the stopping metric in the last year
+    max_pairs: int = 100            # antithetic pairs of orders at most
+    stop_metric: str = "coverage"
+    seed: int = 0                   # orders drawn from numpy default_rng(seed)
+    exact_max: int = estimators.MAX_EXACT
+    top_interactions: int = 6       # pairs among this many levers with the largest |share|
+
+
+def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str],
+                     summaries: Sequence[pd.DataFrame], simulate: Callable[[object, str], pd.DataFrame],
+                     options: LeverOptions | None = None, progress: Callable[[str], None] | None = None):
+    """Per-lever Shapley shares of every package in ``scenarios_[1:]`` against ``base_sc``.
+
+    Returns ``(table, interactions, sub_runs, info)``: ``table`` has ``scenario`` + :data:`LEVER_COLUMNS`
+    (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`;
+    ``info[label]``: method, pairs, converged, levers, efficiency residual and its SE at the stopping entry.
+    """
+    import scenarios
+    o = options or LeverOptions()
+    sub_runs = 0
+    cache: dict[str, pd.Series] = {}
+    for sc, summary in zip(scenarios_, summaries):
+        cache[content_key(sc)] = _means(summary)
+    index = _means(summaries[0]).index
+    last = max(y for _, y in index)
+    if (o.stop_metric, last) not in index:
+        raise ValueError(f"--decompose-metric: {o.stop_metric!r} (allowed: {', '.join(DECOMPOSED_METRICS)})")
+    stop_index = index.get_loc((o.stop_metric, last))
+    base_doc = scenarios.to_dict(base_sc)
+    frames, inter_frames, info = [], [], {}
+    for sc, lab in zip(scenarios_[1:], labels[1:]):
+        doc = scenarios.to_dict(sc)
+        levers = changed_levers(base_doc, doc)
+
+        def value(subset, doc=doc, lab=lab):
+            nonlocal sub_runs
+            sub_doc = lever_subset_document(base_doc, doc, subset)
+            sub_doc["name"] = f"{base_label}+{len(subset)} levers" if subset else base_label
+            sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
+            key = content_key(sub)
+            if key not in cache:
+                sub_runs += 1
+                cache[key] = _means(simulate(sub, f"{lab} [{len(subset)}/{len(levers)} levers]"))
+            return cache[key].reindex(index).to_numpy(dtype=float)
+
+        if len(levers) <= o.exact_max:
+            res = estimators.exact(levers, value)
+        else:
+            res = estimators.sampled(levers, value, stop_index=stop_index, target_se=o.target_se, seed=o.seed,
+                                  max_pairs=o.max_pairs,
+                                  progress=(lambda n, r, lab=lab: progress(f"{lab}: {n} pairs of orders, "
+                                                                           f"relative SE {r:.3f}")) if progress else None)
+        resid, resid_se = estimators.efficiency(res)
+        info[lab] = {"method": res.method, "levers": len(levers), "pairs": res.pairs, "converged": res.converged,
+                     "target_se": o.target_se, "stop": f"{o.stop_metric} {last}",
+                     "relative_se": res.history[-1][1] if res.history else 0.0,
+                     "efficiency_residual": float(resid[stop_index]), "efficiency_se": float(resid_se[stop_index])}
+        rows = [pd.DataFrame({"lever": lv, "family": lever_family(lv), "metric": index.get_level_values(0),
+                              "year": index.get_level_values(1), "share": res.phi[lv], "se": res.se[lv]})
+                for lv in levers]
+        rows.append(pd.DataFrame({"lever": "total", "family": "total", "metric": index.get_level_values(0),
+                                  "year": index.get_level_values(1), "share": res.total, "se": 0.0}))
+        table = pd.concat(rows, ignore_index=True)[LEVER_COLUMNS]
+        table.insert(0, "scenario", lab)
+        frames.append(table)
+        top = sorted(levers, key=lambda lv: -abs(res.phi[lv][stop_index]))[:o.top_interactions]
+        inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value)
+        if inter:
+            it = pd.concat([pd.DataFrame({"lever_a": a, "lever_b": b, "context": ctx,
+                                          "metric": index.get_level_values(0), "year": index.get_level_values(1),
+                                          "interaction": x}) for (a, b, ctx), x in inter.items()], ignore_index=True)
+            it.insert(0, "scenario", lab)
+            inter_frames.append(it)
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *LEVER_COLUMNS])
+    inter = (pd.concat(inter_frames, ignore_index=True) if inter_frames
+             else pd.DataFrame(columns=["scenario", *INTERACTION_COLUMNS]))
+    return table, inter, sub_runs, info
+
+
+def strongest_interactions(interactions: pd.DataFrame, metric: str = "coverage", n: int = 5) -> pd.DataFrame:
+    """The ``n`` pairs with the largest |interaction| for ``metric`` in the last year (for the report)."""
+    if interactions is None or interactions.empty:
+        return pd.DataFrame(columns=["scenario", *INTERACTION_COLUMNS])
+    d = interactions[interactions["metric"] == metric]
+    d = d[d["year"] == d["year"].max()]
+    return d.reindex(d["interaction"].abs().sort_values(ascending=False).index).head(n).reset_index(drop=True)

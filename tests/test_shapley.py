@@ -1,0 +1,149 @@
+"""Shapley estimators (grassroots.studies.shapley) on value functions with known answers, and
+``compare --decompose levers`` on a small real run (shares add up to the total within 2 SE)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grassroots import cli
+from grassroots.studies import shapley
+from grassroots.studies.decomposition import (LEVER_COLUMNS, LeverOptions, changed_levers, decompose_levers,
+                                              lever_family, lever_subset_document)
+
+PLAYERS = [f"p{i}" for i in range(14)]
+A = {p: float(i + 1) for i, p in enumerate(PLAYERS)}
+C = 5.0   # interaction of p0 and p1
+
+
+def additive_plus_pair(s: frozenset) -> np.ndarray:
+    """v(S) = sum of a_i + C if p0 and p1 are both in S; two entries (the second = 2 x the first)."""
+    v = sum(A[p] for p in s) + (C if {"p0", "p1"} <= s else 0.0)
+    return np.array([v, 2 * v])
+
+
+def known(p: str) -> float:
+    return A[p] + (C / 2 if p in ("p0", "p1") else 0.0)
+
+
+def test_exact_recovers_additive_plus_interaction():
+    players = PLAYERS[:6]
+    res = shapley.exact(players, additive_plus_pair)
+    for p in players:
+        assert res.phi[p] == pytest.approx([known(p), 2 * known(p)], abs=1e-12)
+    assert res.total == pytest.approx(additive_plus_pair(frozenset(players)) - additive_plus_pair(frozenset()))
+
+
+def test_antithetic_pairs_are_exact_for_a_pairwise_interaction():
+    """An order and its reverse put p0 before p1 exactly once: each pair averages to the Shapley value."""
+    res = shapley.sampled(PLAYERS, additive_plus_pair, stop_index=0, target_se=0.01, seed=3)
+    assert res.method == "permutation" and res.converged and res.pairs == 4   # SE 0 at the first check (2 batches of 2)
+    for p in PLAYERS:
+        assert res.phi[p] == pytest.approx([known(p), 2 * known(p)], abs=1e-9)
+        assert res.se[p] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def three_way(s: frozenset) -> np.ndarray:
+    """Additive + a three-way term 6 x 1[p0, p1, p2 in S]: the term splits 2/2/2."""
+    return np.array([sum(A[p] for p in s) + (6.0 if {"p0", "p1", "p2"} <= s else 0.0)])
+
+
+def test_sampling_converges_to_a_three_way_split_within_its_error():
+    res = shapley.sampled(PLAYERS, three_way, stop_index=0, target_se=0.005, seed=1, max_pairs=400)
+    for p in ("p0", "p1", "p2"):
+        assert abs(res.phi[p][0] - (A[p] + 2.0)) <= 4 * res.se[p][0] + 1e-9
+        assert res.se[p][0] > 0
+    for p in PLAYERS[3:]:
+        assert res.phi[p][0] == pytest.approx(A[p]) and res.se[p][0] == pytest.approx(0.0, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=12, max_size=12), st.floats(-10, 10), st.integers(0, 2 ** 31 - 1))
+def test_sampled_shares_add_up_to_the_total(a, c, seed):
+    players = [f"q{i}" for i in range(12)]
+
+    def v(s):
+        x = sum(a[int(p[1:])] for p in s) + c * (len(s) >= 6) + 0.1 * len(s) ** 2
+        return np.array([x])
+
+    res = shapley.sampled(players, v, stop_index=0, target_se=1e-9, seed=seed, max_pairs=5)
+    resid, se = shapley.efficiency(res)
+    assert abs(resid[0]) <= 1e-9 * (1 + abs(res.total[0]))
+    assert res.pairs <= 5
+
+
+def test_same_seed_same_orders_same_estimates():
+    a = shapley.sampled(PLAYERS, three_way, stop_index=0, target_se=1e-9, seed=7, max_pairs=6)
+    b = shapley.sampled(PLAYERS, three_way, stop_index=0, target_se=1e-9, seed=7, max_pairs=6)
+    assert all(np.array_equal(a.phi[p], b.phi[p]) for p in PLAYERS)
+    assert a.pairs == 6 and not a.converged
+
+
+def test_interactions_joint_minus_separate():
+    got = shapley.interactions(list(itertools.combinations(["p0", "p1", "p2"], 2)), PLAYERS, additive_plus_pair)
+    assert got[("p0", "p1", "alone")][0] == pytest.approx(C)
+    assert got[("p0", "p1", "package")][0] == pytest.approx(C)
+    assert got[("p0", "p2", "alone")][0] == pytest.approx(0.0)
+
+
+def test_levers_are_keys_two_levels_down():
+    base = {"name": "b", "titles": {"a": 1, "b": {"x": 1}}, "posts": {"c": 0}, "region": {"provinces": []}}
+    pkg = {"name": "p", "titles": {"a": 2, "b": {"x": 2}}, "posts": {"c": 0}, "region": {"provinces": ["64"]}}
+    assert changed_levers(base, pkg) == ["titles.a", "titles.b", "region.provinces"]
+    assert [lever_family(lv) for lv in changed_levers(base, pkg)] == ["titles", "titles", "other"]
+    doc = lever_subset_document(base, pkg, ["titles.b"])
+    assert doc["titles"] == {"a": 1, "b": {"x": 2}} and base["titles"]["b"] == {"x": 1}
+
+
+# ----------------------------------------------------------------------------- a real small run
+
+SMALL = ["--province", "64", "--years", "1", "--replications", "2", "--quiet"]
+
+
+def test_cli_decompose_levers_adds_up_within_two_se(tmp_path):
+    out = tmp_path / "c"
+    assert cli.main(["compare", "baseline", "lever-pay", *SMALL, "--decompose", "levers",
+                     "--out", str(out)]) == 0
+    dec = pd.read_csv(out / "decomposition.csv")
+    assert list(dec.columns) == ["scenario", *LEVER_COLUMNS]
+    parts = dec[dec["lever"] != "total"]
+    assert set(parts["family"]) == {"pay"} and parts["lever"].nunique() == 6   # exact: <= 10 levers
+    for (m, y), g in parts.groupby(["metric", "year"]):
+        tot = dec[(dec.lever == "total") & (dec.metric == m) & (dec.year == y)]["share"].iloc[0]
+        assert g["share"].sum() == pytest.approx(tot, rel=1e-9, abs=1e-9)
+    inter = pd.read_csv(out / "interactions.csv")
+    assert {"lever_a", "lever_b", "context", "interaction"} <= set(inter.columns)
+
+
+def test_sampled_levers_on_a_real_run_add_up_within_two_se():
+    import scenarios
+    import simulator
+    table = scenarios.county_table(["64"])
+    base, pkg = scenarios.load("baseline"), scenarios.load("lever-pay")
+
+    def sim(sc, what=""):
+        return simulator.simulate(sc, years=1, replications=2, seed=4, table=table).summary
+
+    table_, inter, runs, info = decompose_levers(base, "baseline", [base, pkg], ["baseline", "lever-pay"],
+                                                [sim(base), sim(pkg)], sim,
+                                                LeverOptions(exact_max=2, max_pairs=3, target_se=1e-9, seed=2))
+    assert info["lever-pay"]["method"] == "permutation" and info["lever-pay"]["pairs"] == 3
+    parts = table_[table_["lever"] != "total"]
+    for (m, y), g in parts.groupby(["metric", "year"]):
+        tot = table_[(table_.lever == "total") & (table_.metric == m) & (table_.year == y)]["share"].iloc[0]
+        se = float(np.sqrt((g["se"] ** 2).sum()))
+        assert abs(g["share"].sum() - tot) <= 2 * se + 1e-9 * (1 + abs(tot))
+    assert runs > 0 and not inter.empty
+
+
+def test_bad_decompose_options_exit_2(tmp_path, capsys):
+    code = cli.main(["compare", "baseline", "lever-pay", *SMALL, "--decompose", "levers", "--decompose-se", "0",
+                     "--decompose-metric", "nope", "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--decompose-se" in err and "--decompose-metric" in err
+    assert not (tmp_path / "x").exists()

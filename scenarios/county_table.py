@@ -361,12 +361,14 @@ _INT_COLS = ("townships", "hardship_class", "population", *_DEMAND_COLS, *_STAFF
 _FLOAT_COLS = ("remoteness", *_SENIOR_COLS, *_INTER_COLS, *_AGE_COLS)
 
 # numeric range per column: (low, high, integer?)
+# upper bounds of counts: far above any county (the largest has ~100 townships, ~5 million people and
+# ~100,000 professionals) and small enough for int64 sums; the memory a run needs is checked by the command line
 _RANGES: dict[str, tuple[float, float, bool]] = {
-    "townships": (0, np.inf, True),
+    "townships": (0, 10_000, True),
     "hardship_class": (0, 6, True),
-    "population": (0, np.inf, True),
+    "population": (0, 1e9, True),
     "remoteness": (0.0, 1.0, False),
-    **{c: (0, np.inf, True) for c in (*_DEMAND_COLS, *_STAFF_COLS)},
+    **{c: (0, 1e8, True) for c in (*_DEMAND_COLS, *_STAFF_COLS)},
     **{c: (0.0, 1.0, False) for c in (*_SENIOR_COLS, *_INTER_COLS)},
     **{c: (18.0, 70.0, False) for c in _AGE_COLS},
 }

@@ -81,7 +81,8 @@ def plan(args) -> int:
             opts.say(args, f"plan: {row['stop']}")
 
     pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
-                seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress)
+                seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc, progress=progress,
+                table=opts.user_table(args))
     res, sim = pr.result, pr.simulation
     solution = dict(res.solution)
     rounds_rec = pr.rounds.replace({math.inf: None}).to_dict(orient="records")

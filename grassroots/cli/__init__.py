@@ -133,11 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "plan":
             p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds, 1-100 (default 10)")
         add_region(p)
-        if name == "plan":
-            add_simulation(p)
-        elif name == "size-budget":
-            add_simulation(p, note="; with --confidence only", defaults=False)
-        add_output(p)
+        add_simulation(p)   # plan and size-budget --confidence simulate; optimize, size-budget and frontier
+        add_output(p)       # simulate the status quo and the answer on the optimizer branch (its --static skips that)
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])
     p.add_argument("scenario", metavar="SCENARIO")
@@ -168,10 +165,7 @@ def _print_problems(lines: Sequence[str]) -> None:
 
 # why an option another command takes is not taken by this one
 _ELSEWHERE = {
-    "--years": "it simulates no years (the simulating commands run, compare, plan, sensitivity, calibrate and "
-               "size-budget --confidence take it)",
-    "--replications": "it runs no simulation", "--seed": "it runs no simulation (nothing random)",
-    "--workers": "it runs no simulation", "--confidence": "only size-budget takes it",
+    "--confidence": "only size-budget takes it",
     "--budgets": "only frontier takes it", "--budget": "it does not spend a given budget",
     "--write-lp": "it writes no single model", "--target": "only the cost objective (optimize, size-budget) uses it",
     "--share": "only the cost objective (optimize, size-budget) uses it", "--rounds": "only plan takes it",

@@ -43,7 +43,7 @@ OPTIMIZING = ("optimize", "size-budget", "frontier", "plan")
 # memory model of a simulation (see memory_needed); measured: national default, 7.0 million professionals,
 # 10 years, 1 replication, 1 worker peaks at 2.3 GB (benchmarks/README.md)
 PROCESS_BYTES = 250e6          # numpy, pandas, numba and the compiled kernels in one process
-BYTES_PER_PERSON = 250         # the staff arrays with spare capacity and the kernels' temporaries
+BYTES_PER_PERSON = 300         # the staff arrays with spare capacity and the kernels' temporaries
 RAW_METRICS = 91               # simulator.metrics.RAW rows kept per county x field x year and replication
 OUTPUT_ROW_BYTES = 800         # the county table written out: ~10 metrics rows x ~80 bytes per county x field x year
 FIELDS = 5
@@ -193,7 +193,7 @@ def physical_memory() -> int | None:
 
 def memory_needed(staff: float, counties: int, years: int, replications: int, workers: int,
                   scenarios_: int = 1, county_output: bool = True) -> float:
-    """Rough peak bytes of a simulating command (the measured national run: estimate 3.0 GB, peak 2.3 GB).
+    """Rough peak bytes of a simulating command (the national default: estimate 2.6 GB, measured peak 2.3 GB).
 
     Per process holding a model: :data:`PROCESS_BYTES` + :data:`BYTES_PER_PERSON` x staff; per replication
     and scenario the raw county record (counties x 5 fields x (years + 1) x 91 metrics x 8 bytes) until the
@@ -228,6 +228,8 @@ def check_memory(args, command: str, sc, table) -> list[str]:
     n_sc = 1 + len(getattr(args, "others", []) or [])
     need = memory_needed(staff, len(table), int(years), int(reps), int(workers), n_sc,
                          county_output=command in ("run", "compare"))
+    if command in ("optimize", "size-budget", "frontier") and getattr(args, "static", False):
+        return []
     have = physical_memory()
     if have is None or need <= have:
         return []
@@ -253,7 +255,7 @@ def preflight(args) -> None:
         if unused:
             raise InputError([f"--{o}: only used by the cost objective, and the objective is {objective} (allowed: "
                               "with --objective cost; shortfall and equity spend a given --budget)" for o in unused])
-    needs_sim = command in SIMULATING or (command == "size-budget" and getattr(args, "confidence", None) is not None)
+    needs_sim = command in SIMULATING + OPTIMIZING   # the optimizing commands simulate the status quo too
     refs = [args.scenario, *(getattr(args, "others", None) or [])]
     tables = [select_table(args, sc, ref) for sc, ref in zip(loaded, refs)]
     if needs_sim:

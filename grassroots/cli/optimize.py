@@ -145,9 +145,6 @@ def _size_budget_confidence(args) -> int:
     sc = scenarios.load(args.scenario)
     if args.years is not None and args.years != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
-    for name, default in (("replications", opts.DEFAULT_REPLICATIONS), ("seed", opts.DEFAULT_SEED), ("workers", 1)):
-        if getattr(args, name, None) is None:
-            setattr(args, name, default)
     o = sc.optimizer
     target = args.target if args.target is not None else o.coverage_target
     share = args.share if args.share is not None else o.target_share_of_counties

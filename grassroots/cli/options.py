@@ -129,11 +129,7 @@ def check_optimizer(args, command: str) -> list[str]:
         if getattr(args, "write_lp", False):
             p.append("--write-lp: not used with --confidence (allowed: without --confidence; the sized fund comes "
                      "from simulating many planned allocations, not from one model)")
-    elif command == "size-budget":
-        for name in ("years", "replications", "seed", "workers"):
-            if getattr(args, name, None) is not None:
-                p.append(f"--{name}: only used with --confidence (allowed: with --confidence; without it size-budget "
-                         "solves one optimization model and simulates nothing)")
+
     if command == "frontier":
         spec = getattr(args, "budgets", None)
         if spec is None:

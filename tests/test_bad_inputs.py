@@ -175,6 +175,8 @@ def _cases() -> list[Case]:
         {"e.toml": 'extends = "baseline"\n[region]\nprovinces = ["64"]\ncounties = ["649999"]\n'})
     add("empty", "counties-other-province-plan", ["plan", "e.toml", "--budget", "1e8", "--rounds", "1", *FAST],
         "region.counties", {"e.toml": 'extends = "baseline"\n[region]\nprovinces = ["64"]\ncounties = ["110101"]\n'})
+    add("empty", "unknown-counties-validate", ["validate", "e.toml"], "region.counties",
+        {"e.toml": 'extends = "baseline"\n[region]\ncounties = ["649999", "640104"]\n'})
     add("empty", "counties-not-ids-validate", ["validate", "e.toml"], "region.counties",
         {"e.toml": 'extends = "baseline"\n[region]\ncounties = ["nope"]\n'})
     add("empty", "counties-unknown-with-table", ["run", "e.toml", *TABLE, *FAST], "region.counties",

@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("optimize", "size-budget", "frontier", "plan"):
         p = sub.add_parser(name, help=COMMANDS[name])
         p.add_argument("scenario", metavar="SCENARIO")
+        # attributes the shared optimizer code reads; None here, an option below only where the command honours it
+        p.set_defaults(budget=None, objective=None, write_lp=False, target=None, share=None, confidence=None,
+                       max_budget=None, budgets=None, rounds=None)
         if name in ("optimize", "plan"):
             p.add_argument("--budget", type=float, metavar="YUAN", help="budget in yuan per year (default: the scenario's budget.total_yuan)")
             p.add_argument("--objective", choices=objectives[name],

@@ -192,15 +192,17 @@ def physical_memory() -> int | None:
 
 
 def memory_needed(staff: float, counties: int, years: int, replications: int, workers: int,
-                  scenarios_: int = 1, county_output: bool = True) -> float:
+                  scenarios_: int = 1, county_output: bool = True, processes: int | None = None) -> float:
     """Rough peak bytes of a simulating command (the national default: estimate 2.6 GB, measured peak 2.3 GB).
 
     Per process holding a model: :data:`PROCESS_BYTES` + :data:`BYTES_PER_PERSON` x staff; per replication
     and scenario the raw county record (counties x 5 fields x (years + 1) x 91 metrics x 8 bytes) until the
-    summaries are made; plus the county table written out when ``county_output``.
+    summaries are made; plus the county table written out when ``county_output``.  ``processes``: how many
+    models are in memory at once (default: one per worker, at most one per replication).
     """
     cells = counties * FIELDS * (years + 1)
-    processes = max(1, min(workers, replications * scenarios_))
+    if processes is None:
+        processes = max(1, min(workers, replications * scenarios_))
     total = processes * (PROCESS_BYTES + BYTES_PER_PERSON * staff)
     total += scenarios_ * replications * cells * RAW_METRICS * 8
     if county_output:
@@ -227,7 +229,9 @@ def check_memory(args, command: str, sc, table) -> list[str]:
     workers = (os.cpu_count() or 1) if workers == 0 else (workers or 1)
     n_sc = 1 + len(getattr(args, "others", []) or [])
     need = memory_needed(staff, len(table), int(years), int(reps), int(workers), n_sc,
-                         county_output=command in ("run", "compare"))
+                         county_output=command in ("run", "compare"),
+                         # sensitivity and calibrate run one sample point per worker: every worker holds a model
+                         processes=max(1, workers) if command in ("sensitivity", "calibrate") else None)
     if command in ("optimize", "size-budget", "frontier") and getattr(args, "static", False):
         return []
     have = physical_memory()

@@ -46,6 +46,7 @@ import copy
 import hashlib
 import json
 import math
+import reprlib
 import tomllib
 import typing
 from dataclasses import fields, is_dataclass
@@ -61,6 +62,29 @@ TIMELINE = "timeline"
 TIMELINE_FIXED = ("horizon.", "region.", "optimizer.")   # keys that cannot change over time
 YEAR_RANGE = (1900, 2100)
 DEFAULT_PARENT = "baseline"
+MAX_FILE_BYTES = 1 << 20     # a scenario file states differences: the full baseline is 15 KB, every county id 30 KB
+MAX_DEPTH = 16               # tables and lists nested deeper than this are not a scenario (the schema's depth is 4)
+
+_repr = reprlib.Repr()
+_repr.maxstring, _repr.maxother, _repr.maxlevel, _repr.maxlist, _repr.maxdict = 40, 40, 2, 4, 4
+
+
+def _show(value) -> str:
+    """A short ``repr`` for a problem line (never the whole of a long or deeply nested value)."""
+    return _repr.repr(value)
+
+
+def _depth(doc) -> int:
+    """How deeply tables and lists nest in a parsed document (iterative: safe on any depth)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
 
 
 class ScenarioError(ValueError):
@@ -132,16 +156,16 @@ def _hints(cls) -> dict[str, Any]:
 
 def _check_number(value, meta, where, problems, integer=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        problems.append(f"{where}: expected {'an integer' if integer else 'a number'}, got {value!r}")
+        problems.append(f"{where}: expected {'an integer' if integer else 'a number'}, got {_show(value)}")
         return
     if isinstance(value, float) and not math.isfinite(value):
-        problems.append(f"{where}: expected a finite number, got {value!r}")
+        problems.append(f"{where}: expected a finite number, got {_show(value)}")
         return
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         rng = f"{'-inf' if lo is None else lo} to {'inf' if hi is None else hi}"
         unit = meta.get("unit", "")
-        problems.append(f"{where}: {value!r} is out of range (allowed: {rng}{', ' + unit if unit else ''})")
+        problems.append(f"{where}: {_show(value)} is out of range (allowed: {rng}{', ' + unit if unit else ''})")
 
 
 def _check(value, tp, meta, where: str, problems: list[str], partial: bool) -> None:
@@ -149,36 +173,40 @@ def _check(value, tp, meta, where: str, problems: list[str], partial: bool) -> N
     origin = typing.get_origin(tp)
     if is_dataclass(tp):
         if not isinstance(value, dict):
-            problems.append(f"{where}: expected a table, got {value!r}")
+            problems.append(f"{where}: expected a table, got {_show(value)}")
             return
         _check_table(value, tp, where, problems, partial)
     elif tp is bool:
         if not isinstance(value, bool):
-            problems.append(f"{where}: expected true or false, got {value!r}")
+            problems.append(f"{where}: expected true or false, got {_show(value)}")
     elif tp is int:
         _check_number(value, meta, where, problems, integer=True)
     elif tp is float:
         _check_number(value, meta, where, problems)
     elif tp is str:
         if not isinstance(value, str):
-            problems.append(f"{where}: expected text, got {value!r}")
+            problems.append(f"{where}: expected text, got {_show(value)}")
     elif origin is Literal:
         allowed = typing.get_args(tp)
         if value not in allowed:
-            problems.append(f"{where}: {value!r} is not allowed (allowed: {', '.join(map(str, allowed))})")
+            problems.append(f"{where}: {_show(value)} is not allowed (allowed: {', '.join(map(str, allowed))})")
     elif origin is tuple:
         if not isinstance(value, list):
-            problems.append(f"{where}: expected a list, got {value!r}")
+            problems.append(f"{where}: expected a list, got {_show(value)}")
             return
         item = typing.get_args(tp)[0]
         n = meta.get("length")
         if n is not None and len(value) != n:
             problems.append(f"{where}: expected a list of {n} values, got {len(value)}")
+        found: list[str] = []
         for i, v in enumerate(value):
-            _check(v, item, meta, f"{where}[{i}]", problems, partial)
+            _check(v, item, meta, f"{where}[{i}]", found, partial)
+        problems.extend(found[:5])
+        if len(found) > 5:
+            problems.append(f"{where}: ... and {len(found) - 5} more problems in this list")
     elif origin in (Mapping, dict) or (isinstance(origin, type) and issubclass(origin, Mapping)):
         if not isinstance(value, dict):
-            problems.append(f"{where}: expected a table, got {value!r}")
+            problems.append(f"{where}: expected a table, got {_show(value)}")
             return
         key_tp, val_tp = typing.get_args(tp)
         allowed = typing.get_args(key_tp)
@@ -216,7 +244,7 @@ def _check_table(value: dict, cls, where: str, problems: list[str], partial: boo
 def _check_meta(doc: dict, problems: list[str]) -> None:
     for k in META_KEYS:
         if k in doc and not isinstance(doc[k], str):
-            problems.append(f"{k}: expected text, got {doc[k]!r}")
+            problems.append(f"{k}: expected text, got {_show(doc[k])}")
 
 
 def _check_codes(doc: dict, problems: list[str]) -> None:
@@ -230,7 +258,7 @@ def _check_codes(doc: dict, problems: list[str]) -> None:
             if isinstance(prog, dict) and isinstance(prog.get("regions"), list):
                 for i, r in enumerate(prog["regions"]):
                     if isinstance(r, str) and r not in schema.REGIONS:
-                        problems.append(f"programmes.{name}.regions[{i}]: unknown region {r!r} (allowed: {', '.join(schema.REGIONS)})")
+                        problems.append(f"programmes.{name}.regions[{i}]: unknown region {_show(r)} (allowed: {', '.join(schema.REGIONS)})")
 
 
 def _region_places(region: dict):
@@ -255,7 +283,7 @@ def _region_problems(region: dict) -> list[str]:
     if isinstance(provinces, list):
         for i, code in enumerate(provinces):
             if isinstance(code, str) and code.isdigit() and code not in allowed:
-                problems.append(f"region.provinces[{i}]: unknown province code {code!r} (allowed: {', '.join(allowed)})")
+                problems.append(f"region.provinces[{i}]: unknown province code {_show(code)} (allowed: {', '.join(allowed)})")
         if problems:
             region = {**region, "provinces": [c for c in provinces if not (isinstance(c, str) and c.isdigit()
                                                                            and c not in allowed)]}
@@ -493,8 +521,19 @@ def sha256(sc: Scenario) -> str:
 
 def _read(path: Path, label: str) -> tuple[dict | None, list[str]]:
     try:
+        size = path.stat().st_size
+        if path.is_file() and size > MAX_FILE_BYTES:
+            return None, [f"{label}: the file is {size / (1 << 20):,.1f} MiB (allowed: at most "
+                          f"{MAX_FILE_BYTES >> 20} MiB; a scenario file states only its differences from the one it extends)"]
         with open(path, "rb") as fh:
-            return tomllib.load(fh), []
+            doc = tomllib.load(fh)
+        if _depth(doc) > MAX_DEPTH:
+            return None, [f"{label}: tables or lists nested more than {MAX_DEPTH} levels deep (allowed: the schema's "
+                          "tables, see `grassroots params`)"]
+        return doc, []
+    except RecursionError:
+        return None, [f"{label}: not valid TOML here: lists or tables nested thousands of levels deep "
+                      f"(allowed: at most {MAX_DEPTH} levels)"]
     except FileNotFoundError:
         return None, [f"{label}: file not found"]
     except IsADirectoryError:
@@ -532,7 +571,7 @@ def _chain(ref: str) -> tuple[list[tuple[str, dict]], list[str]]:
         seen.append(path)
         doc, errs = _read(path, label)
         if doc is None:
-            problems += errs
+            problems += [f"{chain[-1][0]}: extends: {e}" for e in errs] if chain else errs
             break
         is_root = path == (library_dir() / "baseline.toml").resolve()
         problems += [f"{label}: {p}" for p in validate_document(doc, partial=not is_root)]
@@ -544,7 +583,7 @@ def _chain(ref: str) -> tuple[list[tuple[str, dict]], list[str]]:
             break
         nxt = _locate(parent, path.parent)
         if not nxt.exists() and not (parent.endswith(".toml") or "/" in parent):
-            problems.append(f"{label}: extends: no bundled scenario {parent!r} (allowed: {', '.join(bundled_names())}, or a relative path)")
+            problems.append(f"{label}: extends: no bundled scenario {_show(parent)} (allowed: {', '.join(bundled_names())}, or a relative path)")
             break
         path = nxt
     return chain, problems

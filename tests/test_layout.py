@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "grassroots"
-COMMAND_MODULES = {p.stem for p in (ROOT / "cli").glob("*.py")} - {"__init__", "options"}
+COMMAND_MODULES = {p.stem for p in (ROOT / "cli").glob("*.py")} - {"__init__", "options", "checks"}  # checks: shared input checks
 
 
 def _imports(path: Path) -> set[str]:

@@ -94,10 +94,18 @@ def test_size_budget(tmp_path):
     assert sol["totals"]["pairs_below_target_after"] == 0
 
 
-def test_infeasible_target_leaves_no_folder(tmp_path):
-    # before 2016 (no special posts, programmes outside the east) Shanghai cannot reach full coverage
+def test_infeasible_target_leaves_no_folder(tmp_path, capsys):
+    # before 2016 (no special posts, programmes outside the east) Shanghai cannot reach full coverage:
+    # size-budget ran correctly and the target is not reachable -> exit status 3, the reason, nothing written
+    assert cmd_optimize.size_budget(ns(tmp_path, scenario="baseline", province=["31"], target=1.0, budget=None)) == 3
+    err = capsys.readouterr().err
+    assert "target not reachable" in err and "coverage_target" in err
+    from grassroots import results
+    results.release_all()   # what cli.main does when a command ends: give up the claim on --out
+    assert [p.name for p in tmp_path.iterdir()] in ([], [".cache"])   # no result folder, only the keyed cache
+    # and optimize with the same infeasible cost objective is a bad input (exit 2 through the command line)
     with pytest.raises(RuntimeError) as ei:
-        cmd_optimize.size_budget(ns(tmp_path, scenario="baseline", province=["31"], target=1.0, budget=None))
+        cmd_optimize.optimize(ns(tmp_path, scenario="baseline", province=["31"], target=1.0, objective="cost"))
     assert ei.value.problems and all(line.startswith("infeasible") for line in ei.value.problems)
     assert "coverage_target" in ei.value.families
     from grassroots import results

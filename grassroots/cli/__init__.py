@@ -1,15 +1,39 @@
 """The ``grassroots`` command line: the parser, the command table and :func:`main`.
 
 Each command is a thin module in this package (``run``, ``compare``, ``optimize`` (with size-budget and
-frontier), ``plan``, ``sensitivity``, ``calibrate``, ``catalog`` (scenarios, validate, params)); the options
-they share are in :mod:`.options`; the work is done by :mod:`grassroots.studies` and the engines, the
-output by :mod:`grassroots.report` and :mod:`grassroots.results`.  Command modules never import each other.
+frontier), ``plan``, ``sensitivity``, ``calibrate``, ``catalog`` (scenarios, validate, params), ``template``,
+``export``, ``app``); the options they share are in :mod:`.options` (each command takes only the options it
+honours: ``add_region``, ``add_simulation``, ``add_output``, ``add_planning``); the work is done by
+:mod:`grassroots.studies` and the engines, the output by :mod:`grassroots.report` and :mod:`grassroots.results`.
+Command modules never import each other.
 
-Every problem with the user's input -- a bad scenario file, an unknown option
-value, a negative budget, an infeasible constraint set -- is printed as one
-line per problem on stderr and the program exits with status 2, before any
-result folder is created.  Exit status 0 means success; 1 is reserved for
-unexpected internal errors (which print a traceback, as they are bugs).
+Order of :func:`main`: parse (an option the command does not take is one line naming it); turn
+``--province/--city/--county`` names into codes (:func:`.options.resolve_places`); then, inside the
+interrupt-aware runner, :func:`.checks.preflight` (ranges, ``--out``, empty selections, memory) and the
+command itself.
+
+Every problem with the user's input -- a bad scenario file or county table, an
+option out of its range or not taken by the command, an unknown place name, a
+selection with no counties, a run that would not fit in memory, an ``--out``
+that cannot be created, an infeasible constraint set -- is printed as one line
+per problem on stderr (naming the file, key, row or option and what is
+allowed), and the program exits with status 2 before anything is written
+(checked by :func:`.checks.preflight` before the command starts, and by the
+engines).
+
+Exit status:
+
+* **0** -- success; the result folder (or written file) is printed on stdout;
+* **2** -- bad input: one line per problem on stderr, nothing written;
+* **3** -- ran correctly, but the target is not reachable: ``size-budget`` found no
+  fund up to ``--max-budget`` that reaches the coverage target, or the levers'
+  bounds cap coverage below it (nothing written; with ``--confidence``: the
+  probability curve's maximum and where it is are printed, and the result folder
+  with the curve is written);
+* **130** -- interrupted (Ctrl-C, :mod:`grassroots.interrupts`): one line saying
+  what was kept; finished work (checkpoints) is kept where the command supports
+  resuming, no half-written result folder;
+* **1** -- an unexpected internal error (a traceback: a bug, please report it).
 """
 
 from __future__ import annotations
@@ -19,10 +43,12 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
-from .options import add_common, add_planning, scheduler_context
+from .options import (OBJECTIVES, SOLVERS, add_common, add_output, add_planning, add_region, add_simulation,
+                      scheduler_context)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_NOT_REACHED = 3
 EXIT_INTERRUPTED = 130   # Ctrl-C: one line saying what was kept (see grassroots.interrupts)
 
 COMMANDS: dict[str, str] = {
@@ -66,7 +92,12 @@ HANDLERS: dict[str, tuple[str, str]] = {
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line and exits 2."""
+    """argparse that reports a usage error in one line and exits 2.  No abbreviated options: ``--budget`` must not
+    silently become ``--budget-path`` on a command that does not take ``--budget``."""
+
+    def __init__(self, *a, **kw):
+        kw.setdefault("allow_abbrev", False)
+        super().__init__(*a, **kw)
 
     def error(self, message: str):  # noqa: D401 - argparse API
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -105,23 +136,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--decompose levers: the metric (last year) the stopping rule and interactions use (default coverage)")
     add_common(p)
 
+    # each optimizing command takes only the options it honours (issue 11: no option silently ignored)
+    objectives = {"optimize": OBJECTIVES, "plan": tuple(o for o in OBJECTIVES if o != "cost")}
     for name in ("optimize", "size-budget", "frontier", "plan"):
         p = sub.add_parser(name, help=COMMANDS[name])
         p.add_argument("scenario", metavar="SCENARIO")
-        p.add_argument("--budget", type=float, metavar="YUAN", help="budget in yuan per year (default: the scenario's budget.total_yuan)")
-        p.add_argument("--objective", help="shortfall | equity | cost (default: the scenario's)")
+        # attributes the shared optimizer code reads; None here, an option below only where the command honours it
+        p.set_defaults(budget=None, objective=None, write_lp=False, target=None, share=None, confidence=None,
+                       max_budget=None, budgets=None, rounds=None)
+        if name in ("optimize", "plan"):
+            p.add_argument("--budget", type=float, metavar="YUAN", help="budget in yuan per year (default: the scenario's budget.total_yuan)")
+            p.add_argument("--objective", choices=objectives[name],
+                           help=f"{' | '.join(objectives[name])} (default: the scenario's optimizer.objective)")
         p.add_argument("--integer", action="store_true", help="whole posts and places (mixed-integer model)")
-        p.add_argument("--solver", help="highs | cbc (default: the scenario's)")
-        p.add_argument("--write-lp", dest="write_lp", action="store_true", help="also write the model as model.lp")
-        p.add_argument("--target", type=float, metavar="COVERAGE", help="coverage target (staff/demand), size-budget")
-        p.add_argument("--share", type=float, metavar="P", help="share of counties that must reach the target")
-        p.add_argument("--confidence", type=float, metavar="P", help="required probability of reaching the target (size-budget)")
-        p.add_argument("--budgets", metavar="MIN:MAX:N", help="budget sweep for frontier")
+        p.add_argument("--solver", choices=SOLVERS, help=f"{' | '.join(SOLVERS)} (default: the scenario's optimizer.solver)")
+        if name in ("optimize", "size-budget"):
+            p.add_argument("--write-lp", dest="write_lp", action="store_true",
+                           help="also write the model as model.lp" + (" (without --confidence)" if name == "size-budget" else ""))
+            p.add_argument("--target", type=float, metavar="COVERAGE",
+                           help="coverage target (staff/demand) of the cost objective (default: the scenario's)")
+            p.add_argument("--share", type=float, metavar="P",
+                           help="share of counties that must reach the target, cost objective (default: the scenario's)")
+        if name == "size-budget":
+            p.add_argument("--confidence", type=float, metavar="P",
+                           help="required probability of reaching the target in simulations of the planned allocation")
+            p.add_argument("--max-budget", dest="max_budget", type=float, metavar="YUAN",
+                           help="the largest fund searched, yuan per year (default: 10 x the scenario's budget.total_yuan); "
+                                "not reached within it: exit status 3")
+        if name == "frontier":
+            p.add_argument("--budgets", metavar="MIN:MAX:N", required=True,
+                           help="budget sweep in yuan per year: N budgets from MIN to MAX (N 2-1000)")
         if name == "plan":
-            p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds (default 10)")
+            p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds, 1-100 (default 10)")
         else:
-            add_planning(p)
-        add_common(p)
+            add_planning(p)   # --field, --budget-path, --payer-budget, --objective-year, --static, --no-check
+        add_region(p)
+        add_simulation(p)   # plan and size-budget --confidence simulate; optimize, size-budget and frontier
+        add_output(p)       # simulate the status quo and (unless --no-check) the answer; --static skips the first
 
     p = sub.add_parser("sensitivity", help=COMMANDS["sensitivity"])
     p.add_argument("scenario", metavar="SCENARIO")
@@ -177,6 +228,33 @@ def _print_problems(lines: Sequence[str]) -> None:
         print(line, file=sys.stderr)
 
 
+# why an option another command takes is not taken by this one
+_ELSEWHERE = {
+    "--confidence": "only size-budget takes it",
+    "--budgets": "only frontier takes it", "--budget": "it does not spend a given budget",
+    "--write-lp": "it writes no single model", "--target": "only the cost objective (optimize, size-budget) uses it",
+    "--share": "only the cost objective (optimize, size-budget) uses it", "--rounds": "only plan takes it",
+    "--max-budget": "only size-budget takes it", "--objective": "its objective is fixed",
+    **{o: "only optimize, size-budget and frontier take it" for o in
+       ("--field", "--budget-path", "--payer-budget", "--objective-year", "--static", "--no-check")},
+}
+
+
+def _not_taken(command: str | None, extra: Sequence[str]) -> list[str]:
+    """One line per option the command does not take (argparse's 'unrecognized arguments', said per option)."""
+    prog = f"grassroots {command}" if command else "grassroots"
+    lines, prev = [], ""
+    for a in extra:
+        if a.startswith("-") and len(a) > 1:
+            opt = a.split("=", 1)[0]
+            why = _ELSEWHERE.get(opt)
+            lines.append(f"{opt}: not an option of {prog}" + (f": {why}" if why else "") + f" (allowed: see {prog} --help)")
+        elif not (prev.startswith("-") and "=" not in prev):   # a value of the option just refused is not repeated
+            lines.append(f"{a!r}: unexpected argument of {prog} (allowed: see {prog} --help)")
+        prev = a
+    return lines
+
+
 def _handler(command: str) -> Callable | None:
     module, func = HANDLERS[command]
     try:
@@ -191,7 +269,13 @@ def _handler(command: str) -> Callable | None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grassroots`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as e:               # --help, --version (0) or a usage error (2, one line printed)
+        return int(e.code or 0)
+    if extra:
+        _print_problems(_not_taken(args.command, extra))
+        return EXIT_USAGE
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -222,7 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(handler: Callable, args) -> int:
     """Run a command's handler; user-fixable problems become one line each and exit status 2."""
     try:
-        with scheduler_context(args):   # --scheduler: every simulation of the command runs on the Dask cluster
+        from .checks import preflight
+        preflight(args)                   # every input check that needs no simulation; nothing written before
+        with scheduler_context(args):     # --scheduler: every simulation of the command runs on the Dask cluster
             return int(handler(args) or EXIT_OK)
     except FileExistsError as e:
         _print_problems([str(e)])

@@ -57,6 +57,9 @@ def calibrate(args) -> int:
     seed = args.seed
     options = {"provinces": list(args.province) if args.province else None, "years": args.years,
                "replications": args.replications, "seed": seed}
+    if getattr(args, "county_table", None):   # read once per worker; its sha256 is recorded with the options
+        from ..studies.sensitivity import sim_options
+        options.update({k: v for k, v in sim_options(county_table=args.county_table).items() if k.startswith("county_table")})
     validation_seed = derive_seed(seed, "calibration-validation")
     calib = cal.Calibration(targets, base=scenarios.to_dict(sc), options=options, validation_seed=validation_seed,
                             **({"max_evals": max_evals} if max_evals is not None else {}))

@@ -16,7 +16,9 @@ def list_scenarios(args) -> int:
 
 def validate(args) -> int:
     import scenarios
+    from .checks import select_table
     sc = scenarios.load(args.scenario)
+    select_table(args, sc, args.scenario)    # region.counties must be in the bundled county table
     print(f"{args.scenario}: valid (scenario {sc.name!r}, sha256 {scenarios.sha256(sc)[:16]})")
     return 0
 

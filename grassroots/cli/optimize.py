@@ -49,7 +49,7 @@ def _prepare(args, command: str):
     ``--static``, then the optimizer's inputs with the command's target year, fields, money and payers."""
     import optimizer
     import scenarios
-    sc = scenarios.load(args.scenario)
+    sc = opts.load_scenario(args)          # with --city/--county as region.counties
     plan = opts.planning(args, sc)
     table = optimizer.inputs.select_table(sc, opts.user_table(args), args.province or None)
     rf = opts.result_folder(command, opts.scenario_label(args, sc), args)   # fails now if --out exists
@@ -149,19 +149,50 @@ def _validation_line(s: dict) -> str:
     return f"; coverage in year {v['year']}: " + ", ".join(parts) if parts else ""
 
 
+MAX_BUDGET_FACTOR = 10   # default --max-budget: 10 x the scenario's budget.total_yuan (assumption: a fund ten
+                         # times the planned one is beyond any realistic policy; the user can raise it)
+
+
+def max_budget(args, sc) -> float:
+    """``--max-budget``, else :data:`MAX_BUDGET_FACTOR` x the scenario's ``budget.total_yuan`` (yuan/year)."""
+    m = getattr(args, "max_budget", None)
+    return float(m) if m is not None else MAX_BUDGET_FACTOR * float(sc.budget.total_yuan)
+
+
+def _not_reached(lines) -> int:
+    import sys
+    for line in lines:
+        print(line, file=sys.stderr)
+    return 3
+
+
 def size_budget(args) -> int:
-    """``grassroots size-budget SCENARIO --target COVERAGE [--share P]``: the smallest yearly fund (cost objective)."""
+    """``grassroots size-budget SCENARIO --target COVERAGE [--share P]``: the smallest yearly fund (cost objective).
+
+    Exit status 3 (nothing written) when no fund reaches the target (the model is infeasible: the levers'
+    bounds cap coverage) or the smallest fund exceeds ``--max-budget``.
+    """
+    import optimizer
     _check(args, "size-budget")
     if getattr(args, "confidence", None) is not None:
         return _size_budget_confidence(args)
     sc, table, inputs, plan, rf = _prepare(args, "size-budget")
     alloc = opts.allocator(args, sc, objective="cost")
-    what = ", ".join(plan["fields"]) if plan["fields"] else "every field"
-    opts.say(args, f"size-budget: smallest fund for coverage {alloc.coverage_target:g} ({what}) at the end of year "
-                   f"{plan['years']} in {alloc.target_share:.0%} of {len(set(inputs.county_id))} counties")
-    res = alloc.solve(inputs)
-    _check_answer(args, sc, table, res, plan, "size-budget")
+    fields = ", ".join(plan["fields"]) if plan["fields"] else "every field"
+    what = (f"coverage {alloc.coverage_target:g} ({fields}) at the end of year {plan['years']} in "
+            f"{alloc.target_share:.0%} of {len(set(inputs.county_id))} counties")
+    opts.say(args, f"size-budget: smallest fund for {what}")
+    try:
+        res = alloc.solve(inputs)
+    except optimizer.InfeasibleError as e:
+        return _not_reached([f"size-budget: target not reachable: no fund reaches {what}; the levers' bounds "
+                             "leave these constraints short:", *[f"size-budget: {line}" for line in e.problems]])
     s = res.solution
+    cap = max_budget(args, sc)
+    if s["budget_yuan"] > cap * (1 + 1e-9):
+        return _not_reached([f"size-budget: target not reachable within --max-budget {cap:,.0f} yuan/year: the smallest "
+                             f"fund for {what} is {s['budget_yuan']:,.0f} yuan/year (allowed: raise --max-budget)"])
+    _check_answer(args, sc, table, res, plan, "size-budget")
     with rf:
         _write_result(rf, res, getattr(args, "write_lp", False))
         opts.optimizer_manifest(rf, args, sc, inputs, {"objective": "cost", "solver": alloc.solver,
@@ -193,8 +224,10 @@ def _size_budget_confidence(args) -> int:
     o = sc.optimizer
     target = args.target if args.target is not None else o.coverage_target
     share = args.share if args.share is not None else o.target_share_of_counties
+    cap = max_budget(args, sc)
     opts.say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in every "
-                   f"field, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per budget")
+                   f"field, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per "
+                   f"budget; at most {cap:,.0f} yuan/year")
 
     def progress(row):
         opts.say(args, f"size-budget: budget {row['budget_yuan']:,.0f} yuan: probability {row['probability']:.3f} "
@@ -202,10 +235,12 @@ def _size_budget_confidence(args) -> int:
 
     r = sizing.size_budget_with_confidence(sc, target, args.confidence, share=share, provinces=args.province or None,
                                            replications=args.replications, seed=args.seed, workers=args.workers or 1,
-                                           hi=args.budget if args.budget else None, progress=progress)
+                                           hi=getattr(args, "budget", None) or None, progress=progress,
+                                           table=opts.user_table(args), max_budget=cap)
     solution = dict(r.plan.result.solution) if r.plan is not None else {"status": "optimal"}
     solution["confidence"] = {"budget_yuan": r.budget_yuan, "probability": r.probability, "p_low": r.p_low,
                               "p_high": r.p_high, "required": args.confidence, "reached": r.reached,
+                              "max_budget_yuan": cap,
                               "coverage_target": target, "target_share": share, **r.notes}
     with opts.result_folder("size-budget", opts.scenario_label(args, sc), args) as rf:
         rf.write_csv("probability.csv", r.table[["budget_yuan", "probability", "p_low", "p_high"]])
@@ -218,12 +253,19 @@ def _size_budget_confidence(args) -> int:
                             "years": int(sc.horizon.years), "seed": args.seed, "sizing_seed": r.notes["seed"],
                             "replications": args.replications, "confidence": args.confidence,
                             "coverage_target": target, "target_share": share, "sized_budget_yuan": r.budget_yuan,
-                            "reached": r.reached})
+                            "reached": r.reached, "max_budget_yuan": cap})
         _report(rf, args, sc, solution=solution, allocation=r.allocation, probability=r.table,
                 probability_target=args.confidence, sized_budget=r.budget_yuan)
-    opts.say(args, f"size-budget: {'smallest fund' if r.reached else 'NOT reached; largest fund tried'} "
-                   f"{r.budget_yuan:,.0f} yuan/year, probability {r.probability:.3f} [{r.p_low:.3f}, {r.p_high:.3f}]")
     print(rf.final_path)
+    if not r.reached:
+        best = r.table.loc[r.table["probability"].idxmax()]
+        return _not_reached([
+            f"size-budget: target not reachable: no fund up to --max-budget {cap:,.0f} yuan/year reaches probability "
+            f"{args.confidence:g}; the probability curve's maximum is {best['probability']:.3f} [{best['p_low']:.3f}, "
+            f"{best['p_high']:.3f}] at {best['budget_yuan']:,.0f} yuan/year ({len(r.table)} budgets tried, in "
+            f"{rf.final_path}/probability.csv; allowed: a lower --confidence or --target, or a larger --max-budget)"])
+    opts.say(args, f"size-budget: smallest fund {r.budget_yuan:,.0f} yuan/year, probability {r.probability:.3f} "
+                   f"[{r.p_low:.3f}, {r.p_high:.3f}]")
     return 0
 
 

@@ -35,9 +35,12 @@ class InputError(ValueError):
 
 # ----------------------------------------------------------------------------- parser
 
-def add_common(p: argparse.ArgumentParser) -> None:
-    """The options of every simulating or optimizing command: region, horizon, replications, seed, workers,
-    county table, result folder, quiet, language."""
+DEFAULT_REPLICATIONS = 10
+DEFAULT_SEED = 20160701
+
+
+def add_region(p: argparse.ArgumentParser) -> None:
+    """``--province``, ``--city``, ``--county``, ``--county-table``, ``--sheet``: which counties a command works on."""
     p.add_argument("--province", action="append", metavar="NAME|CODE",
                    help="province by code or name (62, 甘肃, Gansu); repeatable (default: the scenario's, else all 31)")
     p.add_argument("--city", action="append", metavar="NAME|CODE",
@@ -45,20 +48,40 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--county", action="append", metavar="NAME|CODE",
                    help="county-level unit by code or name (620102, 城关区, 兰州市/城关区); repeatable; "
                         "an ambiguous name lists its candidates")
-    p.add_argument("--years", type=int, metavar="N", help="years to simulate (default: the scenario's horizon)")
-    p.add_argument("--replications", type=int, default=10, metavar="R", help="Monte Carlo replications (default 10)")
-    p.add_argument("--seed", type=int, default=20160701, metavar="S", help="master seed (default 20160701)")
-    p.add_argument("--workers", type=int, default=1, metavar="W", help="worker processes (default 1)")
     p.add_argument("--county-table", dest="county_table", metavar="FILE",
                    help="your own county table, CSV or Excel .xlsx (same columns as scenarios.county_table(); "
                         "`grassroots template` writes one to edit; default: the bundled one)")
     p.add_argument("--sheet", metavar="NAME", help="sheet of the --county-table workbook (default: the first)")
+
+
+def add_simulation(p: argparse.ArgumentParser, note: str = "", defaults: bool = True) -> None:
+    """``--years``, ``--replications``, ``--seed``, ``--workers`` of a simulating command.  With
+    ``defaults=False`` they stay None when not given (a command that uses them only in one mode tells)."""
+    p.add_argument("--years", type=int, metavar="N", help=f"years to simulate, 1-50 (default: the scenario's horizon){note}")
+    p.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS if defaults else None, metavar="R",
+                   help=f"Monte Carlo replications, 1-100,000 (default {DEFAULT_REPLICATIONS}){note}")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED if defaults else None, metavar="S",
+                   help=f"master seed, 0 to 2**63-1 (default {DEFAULT_SEED}){note}")
+    p.add_argument("--workers", type=int, default=1 if defaults else None, metavar="W",
+                   help=f"worker processes; 0 = one per CPU (default 1){note}")
+
+
+def add_output(p: argparse.ArgumentParser) -> None:
+    """``--out``, ``--quiet``, ``--lang``: where and how a command writes."""
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler address, e.g. tcp://host:8786: run the command's simulations on "
                         "that cluster (needs the dask extra; identical results to local runs)")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """The options of every simulating command: region, horizon, replications, seed, workers,
+    county table, result folder, quiet, language."""
+    add_region(p)
+    add_simulation(p)
+    add_output(p)
 
 
 def add_planning(p: argparse.ArgumentParser) -> None:
@@ -161,12 +184,16 @@ def check_optimizer(args, command: str) -> list[str]:
     if command == "size-budget" and confidence is not None:
         if not (math.isfinite(confidence) and 0 < confidence < 1):
             p.append(f"--confidence: {confidence!r} (allowed: a probability strictly between 0 and 1)")
-        reps = getattr(args, "replications", 10)
-        if reps is None or reps < 1:
+        reps = getattr(args, "replications", None)
+        if reps is not None and reps < 1:
             p.append(f"--replications: {reps!r} (allowed: a whole number >= 1)")
         years = getattr(args, "years", None)
         if years is not None and years < 1:
             p.append(f"--years: {years!r} (allowed: a whole number >= 1)")
+        if getattr(args, "write_lp", False):
+            p.append("--write-lp: not used with --confidence (allowed: without --confidence; the sized fund comes "
+                     "from simulating many planned allocations, not from one model)")
+
     if command == "frontier":
         spec = getattr(args, "budgets", None)
         if spec is None:
@@ -306,7 +333,8 @@ def optimizer_inputs(args):
     """(scenario, optimizer inputs) for the command's scenario, provinces, county table and budget."""
     import optimizer
     sc = load_scenario(args)
-    inputs = optimizer.from_scenario(sc, table=user_table(args), provinces=args.province or None, budget_yuan=args.budget)
+    inputs = optimizer.from_scenario(sc, table=user_table(args), provinces=args.province or None,
+                                     budget_yuan=getattr(args, "budget", None))
     return sc, inputs
 
 

@@ -64,6 +64,7 @@ def plan(args) -> int:
         alloc = optimizer.Allocator.from_scenario(sc, objective="shortfall", integer=alloc.integer or None,
                                                   solver=alloc.solver, marginals=False)
 
+    table = opts.user_table(args)   # --county-table (and --sheet), read before the progress bar starts
     bar = opts.progress_bar("plan", rounds + 1, "rounds", quiet=args.quiet, record=False)  # round 0 = status quo
 
     def progress(row):
@@ -87,7 +88,7 @@ def plan(args) -> int:
     with bar:
         pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
                     seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc,
-                    progress=progress)
+                    progress=progress, table=table)
     res, sim = pr.result, pr.simulation
     solution = dict(res.solution)
     rounds_rec = pr.rounds.replace({math.inf: None}).to_dict(orient="records")

@@ -40,7 +40,7 @@ def sensitivity(args) -> int:
         problems += e.problems
         params = []
     options = sa.sim_options(provinces=args.province, years=args.years, replications=args.replications,
-                             seed=args.seed)
+                             seed=args.seed, county_table=getattr(args, "county_table", None))
     if problems:
         raise sa.SensitivityInputError(problems)
     study = sa.Study(params, method=args.method, samples=args.samples, base=scenarios.to_dict(sc),

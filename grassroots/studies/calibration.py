@@ -303,6 +303,9 @@ def load_targets(path: str | Path | None = None) -> tuple[list[Target], str]:
         raise CalibrationInputError([f"{label}: not valid TOML: {e}"]) from None
     except UnicodeDecodeError as e:
         raise CalibrationInputError([f"{label}: not UTF-8 text: {e}"]) from None
+    except RecursionError:
+        raise CalibrationInputError([f"{label}: not valid TOML here: lists or tables nested thousands of levels "
+                                     "deep (allowed: [[target]] tables of numbers and text)"]) from None
     return parse_targets(doc, label)
 
 
@@ -381,11 +384,12 @@ def simulate_targets(base: Mapping, changes: Mapping[str, float], options: Mappi
     import scenarios
     import simulator
 
-    from .sensitivity import _base_scenario
+    from .sensitivity import _base_scenario, user_table
 
     sc = scenarios.apply(_base_scenario(base), dict(changes), label="calibration point")
     res = simulator.simulate(sc, provinces=options.get("provinces"), years=options.get("years"),
                              replications=int(options["replications"]), seed=int(options["seed"]), workers=1,
+                             table=user_table(options),
                              county_metrics=("staff",), keep_records=True)
     return target_values(res, options["targets"])
 

@@ -100,10 +100,31 @@ def derive_seed(master: int, label: str) -> int:
 # ----------------------------------------------------------------------------- model evaluation
 
 def sim_options(provinces: Sequence[str] | None = None, years: int | None = None, replications: int = 1,
-                seed: int = 0, metrics: Sequence[str] = HEADLINE_METRICS) -> dict:
-    """Options for :func:`simulate_point` (a plain, picklable dict)."""
-    return {"provinces": list(provinces) if provinces else None, "years": years,
-            "replications": int(replications), "seed": int(seed), "metrics": list(metrics)}
+                seed: int = 0, metrics: Sequence[str] = HEADLINE_METRICS, county_table: str | None = None) -> dict:
+    """Options for :func:`simulate_point` (a plain, picklable dict).  ``county_table``: a user county table CSV,
+    read once per worker process; its sha256 is part of the options, hence of the cache key."""
+    out = {"provinces": list(provinces) if provinces else None, "years": years,
+           "replications": int(replications), "seed": int(seed), "metrics": list(metrics)}
+    if county_table:
+        out["county_table"] = str(Path(county_table).resolve())
+        out["county_table_sha256"] = hashlib.sha256(Path(county_table).read_bytes()).hexdigest()
+    return out
+
+
+_TABLE_MEMO: dict[tuple, Any] = {}
+
+
+def user_table(options: Mapping):
+    """The user's county table named by ``options["county_table"]`` (None: the bundled one), memoised per process."""
+    path = options.get("county_table")
+    if not path:
+        return None
+    key = (path, options.get("county_table_sha256"))
+    if key not in _TABLE_MEMO:
+        import scenarios
+        _TABLE_MEMO.clear()
+        _TABLE_MEMO[key] = scenarios.county_table(path=path)
+    return _TABLE_MEMO[key]
 
 
 _SCENARIO_MEMO: dict[str, Any] = {}
@@ -142,6 +163,7 @@ def simulate_point(base: Mapping, changes: Mapping[str, Any], options: Mapping) 
     sc = scenarios.apply(_base_scenario(base), dict(changes), label="sample point")
     res = simulator.simulate(sc, provinces=options.get("provinces"), years=options.get("years"),
                              replications=options.get("replications", 1), seed=options.get("seed", 0), workers=1,
+                             table=user_table(options),
                              county_metrics=("staff",))  # county detail is not needed: keep it small
     return final_year_means(res.summary, options.get("metrics", HEADLINE_METRICS))
 

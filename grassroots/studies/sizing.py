@@ -77,12 +77,16 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
                                 table: pd.DataFrame | None = None, workers: int = 1, rounds: int = 3,
                                 plan_replications: int = 3, lo: float = 0.0, hi: float | None = None,
                                 rel_tol: float = 0.01, criterion: str = "estimate", planner=None, event_fn=None,
-                                max_doublings: int = 40, progress=None) -> SizingResult:
+                                max_doublings: int = 40, max_budget: float | None = None,
+                                progress=None) -> SizingResult:
     """The smallest yearly fund whose planned allocation reaches the target with probability >= ``confidence``.
 
     ``planner(budget) -> (allocation, PlanResult | None)`` (default: :func:`plan` with ``rounds`` and
     ``plan_replications``); ``event_fn(allocation, seed, R) -> bool[R]`` (default: the simulator,
     :func:`replication_events`).  See the module docstring for the event and the interval.
+
+    ``max_budget`` bounds the search (yuan/year): the budget doubles up to it, and when even ``max_budget``
+    does not reach the confidence the result has ``reached=False`` (the command line exits 3).
     """
     if not 0 < confidence < 1:
         raise ValueError("confidence: must be between 0 and 1")
@@ -139,13 +143,15 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
     if r_lo["ok"]:
         return done(r_lo, True)
     h = float(hi) if hi is not None else max(1e6, 2 * float(lo))
+    if max_budget is not None:
+        h = min(h, float(max_budget))
     r_hi = evaluate(h)
     n = 0
     while not r_hi["ok"]:
         n += 1
-        if n > max_doublings:
+        if n > max_doublings or (max_budget is not None and h >= max_budget):
             return done(r_hi, False)
-        lo, h = h, h * 2
+        lo, h = h, h * 2 if max_budget is None else min(h * 2, float(max_budget))
         r_hi = evaluate(h)
     lo = float(lo)
     while (h - lo) > rel_tol * h:

@@ -69,14 +69,18 @@ _INT_COLS = ("townships", "hardship_class", "population", *_DEMAND_COLS, *_STAFF
 _FLOAT_COLS = ("remoteness", "area_km2", "distance_km", *_SENIOR_COLS, *_INTER_COLS, *_AGE_COLS)
 
 # numeric range per column: (low, high, integer?)
+# upper bounds of counts: far above any county (the largest has ~100 townships, ~5 million people and
+# ~100,000 professionals) and small enough for int64 sums; the memory a run needs is checked by the command line.
+# Area and distance: the largest county-level unit (Ruoqiang, Xinjiang) is ~200,000 km2 and no seat is
+# 10,000 km from its provincial capital (assumption-free bounds, only there to stop absurd values).
 _RANGES: dict[str, tuple[float, float, bool]] = {
-    "townships": (0, np.inf, True),
+    "townships": (0, 10_000, True),
     "hardship_class": (0, 6, True),
-    "population": (0, np.inf, True),
+    "population": (0, 1e9, True),
     "remoteness": (0.0, 1.0, False),
-    "area_km2": (0.0, np.inf, False),
-    "distance_km": (0.0, np.inf, False),
-    **{c: (0, np.inf, True) for c in (*_DEMAND_COLS, *_STAFF_COLS)},
+    "area_km2": (0.0, 1e6, False),
+    "distance_km": (0.0, 1e4, False),
+    **{c: (0, 1e8, True) for c in (*_DEMAND_COLS, *_STAFF_COLS)},
     **{c: (0.0, 1.0, False) for c in (*_SENIOR_COLS, *_INTER_COLS)},
     **{c: (18.0, 70.0, False) for c in _AGE_COLS},
 }

@@ -379,22 +379,24 @@ def test_hostile_input_subprocess(case_id, tmp_path):
 
 REGION = {"--province", "--city", "--county", "--county-table", "--sheet"}
 SIMULATION = {"--years", "--replications", "--seed", "--workers"}
-OUTPUT = {"--out", "--quiet", "--lang"}
+OUTPUT = {"--out", "--quiet", "--lang", "--scheduler"}
 PLANNING = {"--field", "--budget-path", "--payer-budget", "--objective-year", "--static", "--no-check"}
 OPTIONS = {  # every option of every command: each is honoured by the command (issue 11: none silently ignored)
     "scenarios": set(),
     "validate": set(),
     "params": {"--section"},
     "run": REGION | SIMULATION | OUTPUT,
-    "compare": REGION | SIMULATION | OUTPUT | {"--decompose"},
+    "compare": REGION | SIMULATION | OUTPUT | {"--decompose", "--decompose-se", "--decompose-max-pairs",
+                                                 "--decompose-metric"},
     "optimize": REGION | SIMULATION | OUTPUT | PLANNING | {"--budget", "--objective", "--integer", "--solver",
                                                            "--write-lp", "--target", "--share"},
     "size-budget": REGION | SIMULATION | OUTPUT | PLANNING | {"--integer", "--solver", "--write-lp", "--target",
                                                               "--share", "--confidence", "--max-budget"},
     "frontier": REGION | SIMULATION | OUTPUT | PLANNING | {"--integer", "--solver", "--budgets"},
     "plan": REGION | SIMULATION | OUTPUT | {"--budget", "--objective", "--integer", "--solver", "--rounds"},
-    "sensitivity": REGION | SIMULATION | OUTPUT | {"--method", "--samples", "--param", "--scheduler"},
-    "calibrate": REGION | SIMULATION | OUTPUT | {"--targets", "--max-evals", "--scheduler"},
+    "sensitivity": REGION | SIMULATION | OUTPUT | {"--method", "--samples", "--param"},
+    "calibrate": REGION | SIMULATION | OUTPUT | {"--targets", "--max-evals"},
+    "backtest": REGION | SIMULATION | OUTPUT | {"--published"},
     "template": {"--province", "--city", "--county"},
     "export": {"--csv", "--out", "--quiet"},
     "app": {"--host", "--port", "--open", "--token", "--results"},

@@ -33,7 +33,9 @@ from grassroots.report import figures as F
 from grassroots.report import labels as LB
 from grassroots.report import study_figures as SF
 from grassroots.report.labels import CJKFontWarning, Labels, fmt_value, fmt_yuan, label
-from grassroots.report import Report, read_results, write_report
+from grassroots.report import ReportDocument, read_results, render, write_report
+from grassroots.report import fonts as FONTS
+from grassroots.report import sections as S
 from grassroots.results import ResultFolder
 
 SCEN = ["baseline", "policy-2016"]
@@ -91,8 +93,8 @@ def make_comparison(summary: pd.DataFrame) -> pd.DataFrame:
     d = (o["mean"] - b["mean"]).rename("mean_diff").to_frame()
     d["base"] = b["mean"]
     half = d["mean_diff"].abs() * 0.2
-    d["p05"], d["p95"], d["scenario"] = d["mean_diff"] - half, d["mean_diff"] + half, SCEN[1]
-    return d.reset_index()[["metric", "year", "scenario", "base", "mean_diff", "p05", "p95"]]
+    d["ci_low"], d["ci_high"], d["scenario"] = d["mean_diff"] - half, d["mean_diff"] + half, SCEN[1]
+    return d.reset_index()[["metric", "year", "scenario", "base", "mean_diff", "ci_low", "ci_high"]]
 
 
 CONTRIB = {"coverage": [0.004, 0.011, 0.006, 0.018, 0.032, 0.0, -0.002],
@@ -194,7 +196,9 @@ def test_labels_in_both_languages_and_unknown_keys():
         assert re.search(r"[\u4e00-\u9fff]", label(key, "zh")), key
         assert label(key, "en") != key or key in ("p05", "p95")
     # English figures must draw without a CJK font: no Chinese characters in English labels
-    assert [k for k, (en, _) in LB.LABELS.items() if re.search(r"[\u3000-\u9fff\uff00-\uffef]", en)] == []
+    # (scenario descriptions quote the opinion's number, 57号, and appear only in the HTML)
+    assert [k for k, (en, _) in LB.LABELS.items()
+            if re.search(r"[\u3000-\u9fff\uff00-\uffef]", en) and not k.startswith("scenario_")] == []
     assert label("place_sanzhi_yifu", "zh") == "名额：三支一扶" and label("senior_post", "en") == "Extra senior posts"
     assert label("special_teachers", "en") == "Special teachers"  # unknown: tidied, never an error
     assert label("behaviour.exit_intercept", "en") == "behaviour.exit_intercept"  # key paths as is
@@ -235,12 +239,15 @@ def test_trajectories_one_line_and_band_per_scenario():
         assert len(bands) == 2
         for ln, band, s in zip(lines, bands, SCEN):
             d = summary[(summary.metric == m) & (summary.scenario == s)].sort_values("year")
+            if m == "cost_yuan":  # a flow: the starting year (before anything flows) is not plotted
+                d = d[d.year > YEARS[0]]
             np.testing.assert_allclose(ln.get_ydata(), d["mean"])
+            np.testing.assert_array_equal(ln.get_xdata(), d["year"])
             for x, y in zip(ln.get_xdata(), ln.get_ydata()):
                 lo, hi = band_range_at(band, x)
                 assert lo <= y <= hi
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend[:2] == SCEN and "90%" in legend[2]
+    assert legend[:2] == SCEN and legend[2] == "Spread across replications (p05–p95)"
 
 
 def test_trajectories_without_intervals_draws_no_band_and_rejects_unknown_metrics():
@@ -417,7 +424,7 @@ def test_probability_curve_band_contains_the_line():
 @pytest.fixture
 def no_cjk_font(monkeypatch):
     monkeypatch.setattr(LB, "cjk_font", lambda: None)
-    monkeypatch.setattr(LB, "_warned", False)
+    monkeypatch.setattr(FONTS, "_warned", False)
 
 
 def test_without_cjk_font_figures_fall_back_to_english_with_one_warning(no_cjk_font):
@@ -512,25 +519,27 @@ def test_run_info_from_scenario_objects():
 
     import scenarios
     sc = scenarios.load("policy-2016")
-    out = Report().add_run_info({"command": "run", "seed": 0}, [sc]).to_html()
+    out = render(S.add_run_info(ReportDocument(), {"command": "run", "seed": 0}, [sc]))
     assert _html.escape(sc.description) in out and scenarios.sha256(sc) in out
     assert "<dt>Master seed</dt><dd><code>0</code></dd>" in out  # a seed of 0 is a value
 
 
 def test_report_escapes_text(full_report):
     html = full_report
-    assert "<script" not in html.lower()
-    assert "Status quo &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in html
-    r = Report(title="A <b>bold</b> & title")
+    assert "Status quo &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;quotes&#34;" in html
+    assert "alert('x')</script>" not in html
+    r = ReportDocument(title="A <b>bold</b> & title")
     r.section("x <i>").add_note("<img src=x onerror=alert(1)>")
-    out = r.to_html()
+    out = render(r)
     assert "<b>bold</b>" not in out and "<img src=x" not in out and "&lt;img src=x" in out
 
 
 def test_report_is_self_contained(full_report):
     html = full_report
-    for pattern in (r"https?://", r'(src|href)\s*=\s*"(?!data:|#)', r"url\(", r"@import", r"<script", r"<link(?![^>]*data:)"):
+    for pattern in (r"https?://", r'(src|href)\s*=\s*"(?!data:|#)', r"url\(", r"@import", r"<script[^>]", r"<link(?![^>]*data:)",
+                    r"<iframe", r"<object", r"<embed"):
         assert not re.search(pattern, html, re.I), pattern
+    assert html.count("<script>") == 1  # the one inline script of the sortable per-county table
     imgs = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*width="(\d+)" height="(\d+)"', html)
     assert len(imgs) == html.count("<img") >= 10
     for data, w, h in imgs:
@@ -539,14 +548,14 @@ def test_report_is_self_contained(full_report):
         assert (int(w), int(h)) == tuple(int.from_bytes(png[i:i + 4], "big") for i in (16, 20))
 
 
-def test_report_builder_api():
-    r = Report(title="Custom", lang="en")
+def test_report_document_api():
+    r = ReportDocument(title="Custom", lang="en")
     r.section("Extra").add_figure("A figure", SF.waterfall(make_decomposition(), "coverage"), caption="cap")
     r.add_table("T", pd.DataFrame({"province": ["62"], "year": [2026], "cost_yuan": [1.5e9], "coverage": [0.9]}))
-    html = r.to_html()
+    html = render(r)
     assert "<h2>Extra</h2>" in html and "<h3>A figure</h3>" in html and "<figcaption>cap</figcaption>" in html
-    assert "<td class=\"\">Gansu</td>" in html and ">2026<" in html and "¥1.50 billion" in html and "90.0%" in html
-    assert len(r.figures()) == 1 and r.figures()[0][1].startswith(b"\x89PNG")
+    assert "<td>Gansu</td>" in html and ">2026<" in html and "¥1.50 billion" in html and "90.0%" in html
+    assert len(r.figures) == 1 and r.figures[0][1].startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="not a PNG"):
         r.add_figure("bad", b"GIF89a")
 

@@ -157,6 +157,13 @@ def frontier(frontier_df: pd.DataFrame, labels: Labels | str | None = None,
         fig = Figure(figsize=(min(3.4 * n, FIG_WIDTH), 3.2), layout="constrained")
         axes = fig.subplots(1, n, squeeze=False).ravel()
         for i, (ax, m) in enumerate(zip(axes, present)):
+            if m == "marginal_value_per_yuan":  # per yuan the numbers are ~1e-6: drawn per ¥1 million
+                ax.plot(d["budget_yuan"], d[m] * 1e6, color=color(i), linewidth=2, marker="o", markersize=3.5)
+                ax.set_title(L("marginal_value_per_million_yuan"))
+                ax.set_xlabel(L("budget_yuan"))
+                ax.set_ylabel(unit_axis("marginal_value_per_million_yuan", L))
+                _format_axis(ax.xaxis, "budget_yuan", L)
+                continue
             ax.plot(d["budget_yuan"], d[m], color=color(i), linewidth=2, marker="o", markersize=3.5)
             lo, hi = f"{m}_p05", f"{m}_p95"
             if _has_band(d, lo, hi):

@@ -75,6 +75,8 @@ def add_solution(doc: ReportDocument, solution: Mapping[str, Any]) -> ReportDocu
             text = fmt(k, v) + (f" ({L(s['objective_name'])})" if s.get("objective_name") else "")
         elif k == "solve_seconds":
             text = f"{float(v):.2f}" if finite(v) else None
+        elif k == "status":
+            text = L(v) if str(v) in ("optimal", "Optimal", "infeasible") else str(v)
         elif k == "mip_gap":
             text = f"{100 * float(v):.3g}%" if finite(v) else None
         else:
@@ -86,7 +88,8 @@ def add_solution(doc: ReportDocument, solution: Mapping[str, Any]) -> ReportDocu
                     items += [(f"{L(key)}: {L(f'{p}_gov')}", fmt(key, x)) for p, x in s[key].items()]
     sp = s.get("shadow_prices") if isinstance(s.get("shadow_prices"), Mapping) else {}
     if finite(sp.get("budget")):
-        items.append((L("shadow_price_budget"), doc.T("shadow_price_budget_value", value=fmt_g4(sp["budget"]))))
+        per_million = abs(float(sp["budget"])) * 1e6  # the dual is per yuan; people read per ¥1 million
+        items.append((L("shadow_price_budget"), doc.T("shadow_price_budget_value", value=fmt_g4(per_million))))
     doc.add(items_block(None, [(k, v) for k, v in items if v not in (None, "–")]))
     totals = s.get("totals")
     if isinstance(totals, Mapping) and totals:
@@ -174,9 +177,13 @@ def add_frontier(doc: ReportDocument, frontier_df: pd.DataFrame) -> ReportDocume
     fig = SF.frontier(frontier_df, labels=doc.figure_labels)
     doc.add_figure("", fig, caption=doc.T("caption_frontier"), alt=doc.L("frontier"), name="frontier")
     cols = [c for c in ("budget_yuan",) + SF.FRONTIER_METRICS if c in frontier_df.columns]
-    fmts = {c: c for c in cols}
-    fmts["marginal_value_per_yuan"] = fmt_g4
-    doc.add(frame_table(doc.labels, None, frontier_df[cols].sort_values("budget_yuan"), formats=fmts))
+    t = frontier_df[cols].sort_values("budget_yuan")
+    if "marginal_value_per_yuan" in t.columns:  # per yuan the numbers are ~1e-6: shown per ¥1 million
+        t = t.assign(marginal_value_per_yuan=t["marginal_value_per_yuan"] * 1e6).rename(
+            columns={"marginal_value_per_yuan": "marginal_value_per_million_yuan"})
+    fmts = {c: c for c in t.columns}
+    fmts["marginal_value_per_million_yuan"] = fmt_g4
+    doc.add(frame_table(doc.labels, None, t, formats=fmts))
     return doc
 
 

@@ -138,9 +138,9 @@ def axis_label(name: str, metric, lang: str = "en", diff: bool = False) -> str:
 
 def scenario_description(name, description, lang: str = "en") -> str:
     """A bundled scenario's description in ``lang`` (catalogue key ``scenario_<name>``) when the
-    catalogue has it, else the description from the scenario file."""
+    description is the bundled one (or missing), else the description as written."""
     key = f"scenario_{name}"
-    if lang != "en" and key in catalogue(lang):
+    if lang != "en" and key in catalogue(lang) and (not description or description == catalogue("en")[key]):
         return catalogue(lang)[key]
     return "" if description is None else str(description)
 

@@ -150,14 +150,11 @@ def fmt_scalar(key: str, v, lang: str = "en") -> str:
     import re
     if v is None:
         return "–"
-    if isinstance(v, bool) or isinstance(v, str):
-        return str(v)
-    try:
-        import numpy as np
-        if isinstance(v, np.bool_):
-            return str(bool(v))
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(v, str):
+        return v
+    if type(v).__name__ in ("bool", "bool_"):  # Python's and numpy's
+        from .labels import label
+        return label("yes" if v else "no", lang)
     if finite(v):
         kind = metric_kind(re.sub(r"_(before|after)$", "", key))
         if kind == "yuan" or kind == "share" or key.startswith("coverage"):

@@ -147,7 +147,7 @@ def add_run_info(doc: ReportDocument, manifest: Mapping[str, Any] | None, scenar
         (L("finished"), m.get("finished")),
     ]
     extra = [(k, v) for k, v in m.items() if k not in KNOWN_MANIFEST and isinstance(v, (str, int, float, bool))]
-    items += [(label(k, lang), v) for k, v in extra]
+    items += [(label(k, lang), label("yes" if v else "no", lang) if isinstance(v, bool) else v) for k, v in extra]
     doc.add(items_block(None, items, code=(L("seed"), L("replication_seeds"))))
     return doc
 
@@ -242,7 +242,9 @@ def add_county_distribution(doc: ReportDocument, counties: pd.DataFrame, metric:
     doc.section("county_distribution")
     L = doc.labels
     fig = F.county_strips(counties, metric, year, labels=doc.figure_labels)
-    doc.add_figure("", fig, caption=doc.T("caption_county_strips"), alt=L("county_distribution"),
+    one_province = tot["province"].nunique() <= 1
+    doc.add_figure("", fig, caption=doc.T("caption_county_strip" if one_province else "caption_county_strips"),
+                   alt=L("county_distribution"),
                    name=f"counties-{metric}")
     rows = []
     ref = 0.8 if metric == "coverage" else None

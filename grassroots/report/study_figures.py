@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Sequence
 
 import matplotlib
@@ -118,7 +119,8 @@ def allocation_by_province(allocation: pd.DataFrame, labels: Labels | str | None
     width = FIG_WIDTH * 0.9
     # legend below, in as many columns as its longest label allows (a clipped legend is useless)
     names = [L(lv) for lv in table.columns]
-    col_in = 0.45 + 0.068 * max(len(t) for t in names)
+    # a CJK character is about twice as wide as a Latin one
+    col_in = 0.45 + 0.068 * max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in t) for t in names)
     ncols = max(1, min(len(names), int(width * 0.95 // col_in)))
     legend_rows = math.ceil(len(names) / ncols)
     with _styled(L):

@@ -14,6 +14,7 @@ import pandas as pd
 from . import figures as F
 from . import study_figures as SF
 from .document import ReportDocument, cell, details_block, items_block
+from . import labels as LB
 from .labels import LEVER_ORDER
 from .numbers import finite, fmt_g4, fmt_number, fmt_scalar, fmt_yuan
 from .sections import HEADLINE_METRICS
@@ -93,12 +94,20 @@ def add_solution(doc: ReportDocument, solution: Mapping[str, Any]) -> ReportDocu
     doc.add(items_block(None, [(k, v) for k, v in items if v not in (None, "–")]))
     totals = s.get("totals")
     if isinstance(totals, Mapping) and totals:
-        rows = [(L(k), fmt(k, v)) for k, v in totals.items() if not isinstance(v, (Mapping, list))]
+        rows = [(_total_label(doc, k), fmt(k, v)) for k, v in totals.items() if not isinstance(v, (Mapping, list))]
         doc.add(items_block(L("totals"), rows))
     tech = _technical(doc, s, sp)
     if tech:
         doc.add(details_block(doc.T("technical_details"), tech))
     return doc
+
+
+def _total_label(doc: ReportDocument, key: str) -> str:
+    """``shortfall_after`` -> 'Shortfall (posts), after'; other keys through the labels."""
+    for end in ("before", "after"):
+        if key.endswith("_" + end) and key[: -len(end) - 1] in LB.catalogue(doc.lang):
+            return doc.T(f"{end}_of", what=doc.L(key[: -len(end) - 1]))
+    return doc.L(key)
 
 
 def _technical(doc: ReportDocument, s: Mapping, sp: Mapping) -> list[dict]:

@@ -58,7 +58,7 @@ import mesa  # noqa: E402
 import numpy as np  # noqa: E402
 
 import scenarios  # noqa: E402
-from simulator import behaviour, bureau  # noqa: E402
+from simulator import behaviour, bureau, mobility  # noqa: E402
 from simulator.model import TalentModel  # noqa: E402
 from simulator.params import NF, NP, NT, TOWNSHIP, compile_params  # noqa: E402
 from simulator.population import (BAND_BOTTOM, BAND_TOP, CH_OPEN, CH_PROGRAMME0, CH_SPECIAL,  # noqa: E402
@@ -95,7 +95,7 @@ class Professional(mesa.Agent):
         r = m.random.random
         self.age += 1
         self.served += 1
-        self.at_title += 1
+        self.at_title += 1 + (p.title_credit_township if (p.internal_moves and self.tier == TOWNSHIP) else 0.0)
         self.at_grade += 1
         if self.in_term:
             self.obligation -= 1
@@ -203,6 +203,7 @@ class PeerModel(mesa.Model):
         p = self.p = compile_params(sc)
         geo = self.geo = geography_from_table(table)
         self.region = [int(x) for x in geo.region]
+        self.province = [str(x) for x in geo.province]
         self.hardship = [int(x) for x in geo.hardship]
         self.base = [float(x) for x in p.base_by_grade]
         self.outside_ratio = [float(x) for x in p.outside_income_ratio]
@@ -288,6 +289,9 @@ class PeerModel(mesa.Model):
                                         min(max(free_s / max(wait[u][1], 1), 0.05), 1.0)))
         # 1-3: every professional decides (retire, term end, upward, stay/leave, title)
         self.people.shuffle_do("step")
+        # 2b: internal moves (simulator.mobility's rules), agent by agent
+        if p.internal_moves:
+            self._moves()
         # 4: grade steps and appointment to free posts
         occ, _, _, _ = self._unit_counts()
         cand_s, cand_d, cand_i = {}, {}, {}
@@ -359,7 +363,119 @@ class PeerModel(mesa.Model):
             a.skill += gain
             staff += 1
         self.history.append({"year": t, "staff": staff, "exits": self.counts.get("exits", 0),
-                             "recruits": self.counts.get("recruits", 0), "cost_pay_yuan": cost})
+                             "recruits": self.counts.get("recruits", 0), "cost_pay_yuan": cost,
+                             "moves": self.counts.get("moves_township_to_seat", 0) + self.counts.get("moves_other", 0)})
+
+    def _moves(self):
+        """Transfer offers by the county-seat bureaus, each agent's logit over stay / own county seat / another
+        county's seat (the terms of ``simulator.mobility``, evaluated per agent with scalar math), the
+        destinations' choice of applicants by skill, and the moves (post kept if free at the destination)."""
+        p, inst, r = self.p, self.inst, self.random.random
+        b = p.income_coef / 1000.0
+        occ, _, special, total = self._unit_counts()
+        auth = inst.authorized.reshape(-1)
+        vac = np.array([max(auth[u] - (total[u] - special[u]), 0) for u in range(self.n_units)], dtype=float)
+        inst.vacancies[...] = vac.reshape(inst.vacancies.shape)
+        bureau.plan_transfers(p, inst)
+        offers = [int(x) for x in inst.transfer_offers.reshape(-1)]
+        a_seat, a_other = [float(x) for x in p.move_intercept_seat], [float(x) for x in p.move_intercept_other]
+        tilt = (p.performance_share, p.performance_share + p.performance_tilt_township)
+        ref = [int(g) for g in mobility.REF_GRADE]
+        town_sub = [[0.0, 0.0] for _ in range(3)]
+        if p.township_subsidy:
+            town_sub = [[self.subsidy_band[k], self.subsidy_band[k] + p.township_subsidy_remote_extra] for k in range(3)]
+
+        def prospect(u, level):
+            if level >= 2:
+                return 0.0
+            credit = 1.0 + (p.title_credit_township if u % NT == TOWNSHIP else 0.0)
+            w = 0.5 * float(p.min_years[level]) / credit + 1.0 / self.appoint_chance[u][level]
+            return -math.log(min(max(w, 1.0), 20.0) / 2.0) / math.log(2.5)
+
+        def seat_income(c, level):
+            return self.base[ref[level] - 1] * (1.0 + tilt[0]) + self.allowance[self.hardship[c]]
+
+        # destination attractiveness of every county's seat units (institution-level, once a year)
+        n_c = len(self.hardship)
+        weight = {}
+        for c in range(n_c):
+            for f in range(NF):
+                su = (c * NF + f) * NT
+                for level in range(3):
+                    d = b * (seat_income(c, level) - p.wtp_hardship * self.hardship[c] + p.wtp_promotion * prospect(su, level))
+                    weight[c, f, level] = offers[su] * math.exp(d)
+        members, off_tot = {}, {}
+        for c in range(n_c):
+            members.setdefault(self.province[c], []).append(c)
+        for prov, cs in members.items():
+            for f in range(NF):
+                off_tot[prov, f] = sum(offers[(c * NF + f) * NT] for c in cs)
+        cost = p.moving_cost_cross * (1.0 - p.barrier_reduction)
+        applications = {}
+        for a in self.people:
+            town = a.tier == TOWNSHIP
+            if a.kind != 0 or a.directed or a.in_term or (town and a.served < p.min_service_township):
+                continue
+            c = a.unit // (NF * NT)
+            su = a.unit - a.tier
+            lv = a.post
+            band = (a.served >= 10) + (a.served >= 20)
+            y_here = (self.base[ref[lv] - 1] * (1.0 + tilt[a.tier]) + self.allowance[a.hclass]
+                      + (town_sub[band][1 if a.remote else 0] if town else 0.0))
+            pr_here = prospect(a.unit, lv)
+            ab = p.move_age_coef * ((a.age >= mobility.AGE_LO) + (a.age >= mobility.AGE_HI))
+            e_s = 0.0
+            if town and offers[su] > 0:
+                v = (a_seat[a.field] + ab + b * (seat_income(c, lv) - y_here + p.wtp_county
+                                                                 + p.wtp_promotion * (prospect(su, lv) - pr_here)
+                                                                 - p.moving_cost_county))
+                e_s = math.exp(min(v, 50.0))
+            cs = members[self.province[c]]
+            s_excl = sum(weight[c2, a.field, lv] for c2 in cs) - weight[c, a.field, lv]
+            e_o = 0.0
+            if s_excl > 0:
+                v = (a_other[a.field] + ab + math.log(s_excl) - math.log(max(off_tot[self.province[c], a.field], 1))
+                     + b * (-y_here - p.wtp_promotion * pr_here + (p.wtp_county if town else 0.0)
+                            + p.wtp_hardship * a.hclass - cost))
+                e_o = math.exp(min(v, 50.0))
+            x = r() * (1.0 + e_s + e_o)
+            if x < e_s:
+                dest = su
+            elif x < e_s + e_o:
+                target, acc, pick = r() * s_excl, 0.0, -1
+                for c2 in cs:
+                    if c2 == c or weight[c2, a.field, lv] <= 0:
+                        continue
+                    pick, acc = c2, acc + weight[c2, a.field, lv]
+                    if acc > target:
+                        break
+                dest = (pick * NF + a.field) * NT
+            else:
+                continue
+            applications.setdefault(dest, []).append(a)
+        int_cap, sen_cap = inst.inter_cap.reshape(-1), inst.senior_cap.reshape(-1)
+        free = {}
+        for d, lst in applications.items():
+            lst.sort(key=lambda a: -(a.skill + 1e-3 * r()))
+            for a in lst[:offers[d]]:
+                if d not in free:
+                    free[d] = [max(int(int_cap[d]) - occ[d][0], 0), max(int(sen_cap[d]) - occ[d][1], 0)]
+                lv = a.post
+                if lv == 2 and free[d][1] > 0:
+                    free[d][1] -= 1
+                elif lv >= 1 and free[d][0] > 0:
+                    lv = 1
+                    free[d][0] -= 1
+                else:
+                    lv = 0
+                if lv != a.post:
+                    a.post = lv
+                    if a.grade < BAND_TOP[lv]:
+                        a.grade, a.at_grade = int(BAND_TOP[lv]), 0.0
+                self.count("moves_township_to_seat" if a.tier == TOWNSHIP and d == a.unit - a.tier else "moves_other")
+                a.unit, a.tier, a.remote = d, 0, False
+                county = d // (NF * NT)
+                a.region, a.hclass = self.region[county], self.hardship[county]
 
     def _recruit(self, u, channel, skill, grade, contract, programme=-1, obligation=0):
         p, r = self.p, self.random.random
@@ -418,6 +534,8 @@ def run_ours(sc, table, years, seed=1):
         step_cpu += time.process_time() - c
         hist.append({"year": t, "staff": float(m.raw[RAW_INDEX["staff"], :, t].sum()),
                      "exits": float(m.raw[RAW_INDEX["exits"], :, t].sum()),
+                     "moves": float(m.raw[RAW_INDEX["moves_township_to_seat"], :, t].sum()
+                                    + m.raw[RAW_INDEX["moves_out"], :, t].sum()),
                      "recruits": float(m.raw[RAW_INDEX["recruits"], :, t].sum())})
     return {"n0": n0, "years": years, "agent_years": agent_years, "wall_s": time.perf_counter() - t0,
             "init_s": init, "step_wall_s": step_wall, "step_cpu_s": step_cpu, "history": hist,
@@ -471,10 +589,11 @@ def peer_comparison(sizes, years, budget, ours_runs=3):
         print(f"  peer: {peer['years']} years, steps {peer['step_cpu_s']:.1f} s CPU / {peer['step_wall_s']:.1f} s wall "
               f"(init {peer['init_s']:.1f} s): {r['cpu'][1]:,.0f} agent-years per CPU s, {r['wall'][1]:,.0f} per wall s{note}")
         print(f"  ratio ours / peer: {r['cpu'][0] / r['cpu'][1]:,.0f}x (CPU time), {r['wall'][0] / r['wall'][1]:,.0f}x (wall time)")
-        print("  agreement (year: staff ours / peer, exits ours / peer, recruits ours / peer):")
+        print("  agreement (year: staff ours / peer, exits ours / peer, recruits ours / peer, moves ours / peer):")
         for ho, hp in zip(ours["history"], peer["history"]):
             print(f"    {ho['year']:2d}: {ho['staff']:>10,.0f} / {hp['staff']:>10,.0f}   {ho['exits']:>8,.0f} / "
-                  f"{hp['exits']:>8,.0f}   {ho['recruits']:>8,.0f} / {hp['recruits']:>8,.0f}")
+                  f"{hp['exits']:>8,.0f}   {ho['recruits']:>8,.0f} / {hp['recruits']:>8,.0f}   "
+                  f"{ho['moves']:>7,.0f} / {hp['moves']:>7,.0f}")
     return out
 
 

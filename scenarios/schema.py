@@ -233,6 +233,47 @@ class Flexible:
 
 
 @dataclass(frozen=True)
+class Mobility:
+    internal_moves: bool = param(
+        "on/off", "issue 15 / DESIGN.md: staff move between places (township -> county seat -> other counties); "
+        "off = the pre-flow model (units fixed for life)")
+    move_intercept_seat: Mapping[Field, float] = param(
+        "logit", "calibrated: year-1 township -> county-seat moves match scenarios/data/published-mobility.toml "
+        "(python -m simulator.calibrate_moves)", -15, 15)
+    move_intercept_other_county: Mapping[Field, float] = param(
+        "logit", "calibrated: year-1 cross-county share of township moves matches "
+        "scenarios/data/published-mobility.toml (python -m simulator.calibrate_moves)", -15, 15)
+    move_rate_target: Mapping[Field, float] = ratio(
+        "scenarios/data/published-mobility.toml: health 3.8%/yr = 8.1% leaving x 47.3% to higher-level "
+        "institutions (HRH 2009 7:24; Yu Bo 2014); other fields assumption", "township staff moving to a county seat per year")
+    cross_county_share_target: float = ratio(
+        "assumption: share of township staff's moves that cross a county line (93.6% of township health "
+        "leavers stay in their province, Yu Bo 2014; no county-level figure found)", "share of moves")
+    moving_cost_within_county: float = money(
+        "yuan/month equivalent", "assumption: a change of unit inside the county (housing, family) costs a third of "
+        "the county-vs-township WTP; absorbed partly by the calibrated intercept")
+    moving_cost_cross_county: float = money(
+        "yuan/month equivalent", "assumption: hukou, 身份 (编制 transfer) and social-insurance barriers of a move to "
+        "another county, about the public-vs-private WTP (57号 §14 names these barriers)")
+    barrier_reduction: float = ratio(
+        "57号 §14: break hukou/地域/身份 barriers and make social insurance portable; size assumption (0 before 2016)",
+        "share of the cross-county moving cost removed")
+    min_service_years_township: float = param(
+        "years of grassroots service", "assumption: common local practice, new township recruits serve at least 5 "
+        "years before a transfer to the county seat (minimum service period in recruitment announcements; not verified)",
+        0, 45)
+    title_credit_township: float = param(
+        "extra years counted per township year", "57号 §15: grassroots experience counts toward priority promotion; "
+        "size assumption (0 before 2016)", 0, 2)
+    transfer_share_of_vacancies: float = ratio(
+        "assumption: county-seat bureaus fill most vacancies by selection (选调) from township staff before open "
+        "recruitment", "share of a county-seat unit's vacancies offered to transfers each year")
+    age_coef: float = param(
+        "logit per age band (<35, 35-44, 45+)", "assumption: movers are mostly young (HRH 2009: 3-13 years of "
+        "experience)", -5, 5)
+
+
+@dataclass(frozen=True)
 class Budget:
     total_yuan: float = money("yuan/year", "assumption: the fund the optimizer allocates")
     payer_shares: Mapping[Region, Mapping[Payer, float]] = ratio("57号 §18; split by region is an assumption", "share of cost")
@@ -270,5 +311,6 @@ class Scenario:
     programmes: Programmes
     training: Training
     flexible: Flexible
+    mobility: Mobility
     budget: Budget
     optimizer: OptimizerSettings

@@ -8,13 +8,14 @@ stay/leave formula.  Typical use::
     import scenarios, simulator
     res = simulator.simulate(scenarios.load("policy-2016"), provinces=["64"], years=10, replications=20, seed=1)
     res.summary        # scenario, year, metric, mean, p05, p95
+    res.flows          # moves between places and exits to places per origin county (simulator.mobility)
 """
 
 from .metrics import (AREA, CELL_METRIC_NAMES, COST_LEVERS, EXIT_REASONS, METRIC_NAMES, METRICS, RATIOS, RAW,
                       RECRUIT_CHANNELS, Metric)
 from .model import ModelOptions, TalentModel
 from .params import Params, compile_params
-from .replicate import (COUNTY_COLUMNS, PROVINCE_COLUMNS, REPLICATION_COLUMNS, SUMMARY_COLUMNS, Replication,
+from .replicate import (COUNTY_COLUMNS, FLOW_COLUMNS, PROVINCE_COLUMNS, REPLICATION_COLUMNS, SUMMARY_COLUMNS, Replication,
                         SimulationResult, run_replication, simulate)
 from .rng import replication_seeds
 
@@ -23,5 +24,5 @@ __all__ = [
     "Params", "compile_params", "replication_seeds",
     "METRICS", "METRIC_NAMES", "CELL_METRIC_NAMES", "RAW", "RATIOS", "AREA", "Metric",
     "EXIT_REASONS", "RECRUIT_CHANNELS", "COST_LEVERS",
-    "SUMMARY_COLUMNS", "COUNTY_COLUMNS", "PROVINCE_COLUMNS", "REPLICATION_COLUMNS",
+    "SUMMARY_COLUMNS", "COUNTY_COLUMNS", "PROVINCE_COLUMNS", "REPLICATION_COLUMNS", "FLOW_COLUMNS",
 ]

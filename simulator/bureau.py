@@ -9,6 +9,9 @@ copying.  A bureau decides, each year:
   ratio caps allow (with the scenario's uplift) out of this year's authorized
   posts, the directed senior posts under the total control, and the township
   special posts it creates;
+* ``plan_transfers`` (after exits, with internal moves on): how many of its
+  county-seat vacancies it offers to staff moving in (``simulator.mobility``);
+  it then takes the best applicants up to that number;
 * ``plan_recruitment`` (after exits and appointments, given the vacancies the
   model counted): how many programme participants it places in township
   vacancies, and its open-recruitment quota.
@@ -33,7 +36,7 @@ import mesa
 import numpy as np
 
 from . import kernels, posts, programmes, recruitment
-from .params import NF, NP, NT, Params, TOWNSHIP
+from .params import COUNTY, NF, NP, NT, Params, TOWNSHIP
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Institutions:
     vacancies: np.ndarray       # [C, F, T] vacancies after exits (input to plan_recruitment)
     quota_carry: np.ndarray     # [C, F, T] fractional quota carried
     quota: np.ndarray           # [C, F, T] open-recruitment quota this year
+    transfer_offers: np.ndarray = None  # [C, F, T] posts offered to internal moves this year (county seat only)
+    transfer_carry: np.ndarray = None   # [C, F, T] fractional offers carried
 
     @classmethod
     def create(cls, authorized: np.ndarray, prog_rate: np.ndarray) -> "Institutions":
@@ -63,7 +68,8 @@ class Institutions:
                    directed_total=z(c, NF, NT), special_stock=z(c, NF, NT), special_carry=z(c, NF),
                    special_created=z(c, NF), prog_rate=prog_rate.astype(float), prog_carry=z(c, NP, NF),
                    prog_placed=z(c, NP, NF), prog_unfilled=z(c, NP, NF), vacancies=z(c, NF, NT),
-                   quota_carry=z(c, NF, NT), quota=z(c, NF, NT))
+                   quota_carry=z(c, NF, NT), quota=z(c, NF, NT), transfer_offers=z(c, NF, NT),
+                   transfer_carry=z(c, NF, NT))
 
     def row(self, i: int) -> "Institutions":
         """Views of county ``i``'s rows (writes go through to these arrays)."""
@@ -82,6 +88,19 @@ def plan_posts(p: Params, s: Institutions, first_year: bool = True) -> None:
         posts.plan_caps(p, s.authorized, s.senior_cap, s.inter_cap, s.directed_total)
     if np.count_nonzero(p.special_posts_per_county):
         posts.create_special_posts(p, s.special_carry, s.special_stock, s.special_created)
+
+
+def plan_transfers(p: Params, s: Institutions) -> None:
+    """Posts offered to internal moves (``simulator.mobility``), county-seat units only (one county's rows or all).
+
+    offers = floor(carry + ``transfer_share_of_vacancies`` x vacancies after exits + 1e-9), the fraction
+    carried (at most 1); township units offer none (moves go up to county seats).
+    """
+    c = s.transfer_carry[..., COUNTY] + p.transfer_share * s.vacancies[..., COUNTY]
+    q = np.floor(c + 1e-9)
+    s.transfer_carry[..., COUNTY] = np.minimum(c - q, 1.0)
+    s.transfer_offers[...] = 0.0
+    s.transfer_offers[..., COUNTY] = q
 
 
 RECRUITMENT_STATE = ("prog_rate", "prog_carry", "vacancies", "prog_placed", "prog_unfilled", "quota_carry", "quota")
@@ -129,6 +148,9 @@ class CountyBureau(mesa.Agent):
 
     def plan_posts(self) -> None:
         plan_posts(self.model.p, self.state, first_year=self.model.steps <= 1)
+
+    def plan_transfers(self) -> None:
+        plan_transfers(self.model.p, self.state)
 
     def plan_recruitment(self) -> None:
         if self._recruitment_views is None:

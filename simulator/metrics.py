@@ -17,7 +17,9 @@ Kinds
 
 Accounting identities (exact in every county, field and year)::
 
-    staff(t) = staff(t-1) + recruits(t) - exits(t)
+    staff(t) = staff(t-1) + recruits(t) - exits(t) + net_moves(t)
+    net_moves = moves_in - moves_out      (moves across county lines; summed over counties: 0)
+    moves_out = moves_township_to_other_county + moves_seat_to_other_county
     recruits = recruits_open + recruits_special_post + sum of recruits_<programme>
     exits    = exits_retirement + exits_city + exits_other_sector + exits_upward + exits_breach + exits_term_end
     cost_yuan = sum of cost_<lever>_yuan = sum of cost_payer_<payer>_yuan
@@ -81,6 +83,7 @@ RAW: tuple[Metric, ...] = (
     _m("obligated_staff", "persons", "stock", "staff serving a programme term"),
     _m("contract_staff", "persons", "stock", "staff on contracts outside 编制"),
     _m("township_staff", "persons", "stock", "staff in township units"),
+    _m("township_staff_start", "persons", "stock", "staff in township units at the start of the year"),
     _m("staff_start", "persons", "stock", "staff at the start of the year (= previous year's staff)"),
     _m("skill_sum", "z-score x persons", "stock", "sum of skill", internal=True),
     _m("income_sum", "yuan/month x persons", "stock", "sum of monthly income", internal=True),
@@ -95,6 +98,16 @@ RAW: tuple[Metric, ...] = (
     *(_m(f"term_end_reached_{p}", "persons", "flow", f"{p} participants whose term ended this year (stayers and leavers)")
       for p in PROGRAMMES),
     *(_m(f"exits_term_end_{p}", "persons", "flow", f"{p} participants who left at the end of their term") for p in PROGRAMMES),
+    *(_m(f"exits_{r}_township", "persons", "flow", f"departures from township units: {_EXIT_REASONS[r]}")
+      for r in ("upward", "city", "other_sector")),
+    # flows: internal moves (simulator.mobility); a move is not an exit
+    _m("moves_township_to_seat", "persons", "flow", "moves from a township unit to the county seat of the same county (origin county)"),
+    _m("moves_township_to_other_county", "persons", "flow", "moves from a township unit to another county's county seat (origin county)"),
+    _m("moves_seat_to_other_county", "persons", "flow", "moves from a county-seat unit to another county's county seat (origin county)"),
+    _m("moves_out", "persons", "flow", "moves to another county (origin county)"),
+    _m("moves_in", "persons", "flow", "moves from another county (destination county)"),
+    _m("net_moves", "persons", "flow", "moves_in - moves_out: net gain from moves across county lines"),
+    _m("move_applicants", "persons", "flow", "applications for a move (destination county), accepted or not"),
     # flows: titles and posts
     _m("titles_passed_intermediate", "persons", "flow", "intermediate titles passed"),
     _m("titles_passed_senior", "persons", "flow", "senior titles passed in the regular (or separate-group) evaluation"),
@@ -137,6 +150,12 @@ RATIOS: tuple[Metric, ...] = (
     _m("vacancy_rate", "share", "ratio", "vacancies / authorized posts", "vacancies", "authorized_posts"),
     _m("turnover_rate", "share/yr", "ratio", "non-retirement exits / staff at the start of the year (the calibrated rate)", "exits-exits_retirement", "staff_start"),
     _m("exit_rate", "share/yr", "ratio", "all exits / staff at the start of the year", "exits", "staff_start"),
+    _m("township_to_seat_rate", "share/yr", "ratio", "township -> same county seat moves / township staff at the start of the year",
+       "moves_township_to_seat", "township_staff_start"),
+    _m("township_move_rate", "share/yr", "ratio", "township -> any county seat moves / township staff at the start of the year (the calibrated rate)",
+       "moves_township_to_seat+moves_township_to_other_county", "township_staff_start"),
+    _m("cross_county_move_rate", "share/yr", "ratio", "moves to another county / staff at the start of the year",
+       "moves_out", "staff_start"),
     _m("senior_share", "share", "ratio", "staff holding a senior title / staff", "senior_titles", "staff"),
     _m("senior_post_share", "share", "ratio", "staff in senior posts / staff", "senior_posts", "staff"),
     _m("mean_skill", "z-score", "ratio", "mean skill of staff", "skill_sum", "staff"),

@@ -33,6 +33,13 @@ Step order (one step = one calendar year; ``year = start_year + t``)
 2. stay or leave (``behaviour``): programme term ends, upward moves, logit
    exits by destination; the context (free posts, people waiting) excludes
    this year's retirees;
+2b. internal moves (``mobility``, with ``mobility.internal_moves``): the
+   county-seat bureaus offer part of their vacancies to transfers, staff
+   choose stay / own county seat / another county's seat (nested logit),
+   destinations take applicants by skill; the township posts emptied are
+   filled by the appointments and recruitment below (the vacancy chain).
+   Moves are not exits: per cell staff(t) = staff(t-1) + recruits - exits
+   + net_moves, and moves sum to zero over counties;
 3. title evaluation (``titles``);
 4. grade steps within bands, then appointment to free posts within caps
    (``posts``);
@@ -72,7 +79,8 @@ behaviour, step 5 applicants, step 6 pay and costs).  None or all zeros = no cha
 Test hooks (``ModelOptions``, not scenario keys): ``fixed_exit_hazard`` replaces
 the stay/leave behaviour with a constant yearly hazard (no term ends or
 upward moves), ``retirement=False`` and ``recruitment=False`` switch those
-processes off.  They exist for known-answer tests.
+processes off, ``fixed_move_prob`` replaces the move choice by a constant
+township -> county-seat probability with every move accepted.  They exist for known-answer tests.
 """
 
 from __future__ import annotations
@@ -89,6 +97,8 @@ from .metrics import COST_LEVERS, RAW, RAW_INDEX
 from .params import NF, NP, NT, PAYERS, PROGRAMMES, TOWNSHIP, Params, as_params
 from .population import (CH_OPEN, CH_PROGRAMME0, CH_SPECIAL, Geography, authorized_posts, demand_at,
                          geography_from_table, initial_staff)
+from . import mobility                 # internal moves (step 2b)
+from .bureau import plan_transfers     # the bureaus' transfer offers (step 2b)
 
 
 @dataclass(frozen=True)
@@ -100,12 +110,16 @@ class ModelOptions:
     fixed_exit_hazard: float | None = None  # test hook: constant exit hazard instead of behaviour
     retirement: bool = True                 # test hook
     recruitment: bool = True                # test hook
+    fixed_move_prob: float | None = None    # test hook: township staff move to their county seat with this yearly
+    #                                         probability (no other moves; every move accepted)
 
     def __post_init__(self):
         if self.bureau_mode not in ("auto", "agents", "batch"):
             raise ValueError(f"bureau_mode: {self.bureau_mode!r} (allowed: auto, agents, batch)")
         if self.fixed_exit_hazard is not None and not 0.0 <= self.fixed_exit_hazard <= 1.0:
             raise ValueError("fixed_exit_hazard: must be in [0, 1]")
+        if self.fixed_move_prob is not None and not 0.0 <= self.fixed_move_prob <= 1.0:
+            raise ValueError("fixed_move_prob: must be in [0, 1]")
 
 
 AGENT_LOOP_MAX_COUNTIES = 100  # above this, "auto" applies the bureau rules in batch (same results, less Python overhead)
@@ -140,6 +154,9 @@ class TalentModel(mesa.Model):
         self.ctx = _Ctx()
         self.ctx.unit_county, self.ctx.unit_field, self.ctx.unit_tier = u_county, u_field, u_tier
         self.ctx.unit_region, self.ctx.unit_hardship, self.ctx.unit_remote = u_region, u_hard, u_remote
+        self.ctx.county_hardship = geo.hardship.astype(float)
+        self.prov_order = mobility.province_order(geo.province)   # counties by province (destinations of moves)
+        self.flow_rows: list[np.ndarray] = []                     # mobility.flow_rows / exit_flow_rows per year
         self.cell_region = geo.region[np.arange(self.n_cells) // NF]
         # an allocation applied on top of the scenario (simulator.allocation); None = none
         self.alloc = None if allocation is None or allocation.is_empty() else allocation
@@ -204,6 +221,8 @@ class TalentModel(mesa.Model):
             self.bureaus.do(method)
         elif method == "plan_posts":
             plan_posts(self.p, self.inst, first_year=self.steps <= 1)
+        elif method == "plan_transfers":
+            plan_transfers(self.p, self.inst)
         else:
             plan_recruitment(self.p, self.inst)
 
@@ -249,6 +268,8 @@ class TalentModel(mesa.Model):
         kernels.age_one_year(s.age, s.served, s.at_title, s.at_grade, s.obligation, s.in_term,
                              kernels.like_float32(p.retirement_age), bool(opt.retirement), self.retiring,
                              s.unit, s.post, s.kind, s.title, s.directed, tab.reshape(-1))
+        if p.internal_moves and p.title_credit_township > 0:   # 57号 §15: township years count extra toward titles
+            s.at_title[ctx.unit_tier[s.unit] == TOWNSHIP] += np.float32(p.title_credit_township)
         if self._demand_varies:   # this year's authorized posts from this year's demand (bureaus re-plan caps)
             self.inst.authorized[...] = authorized_posts(p, self.geo, t)
         self._bureaus("plan_posts")
@@ -294,6 +315,16 @@ class TalentModel(mesa.Model):
             self._rec(f"exits_{reason}", t, self._cells(by_reason[:, k].astype(float)))
         s.keep(~gone, n_stay)
 
+        # exits to places (flows)
+        town = ctx.unit_tier == TOWNSHIP
+        for reason in mobility.EXIT_DESTINATIONS:
+            self._rec(f"exits_{reason}_township", t,
+                      self._cells(by_reason[:, behaviour.EXIT_CODES[reason]] * town).astype(float))
+        self.flow_rows.append(mobility.exit_flow_rows(t, by_reason, behaviour.EXIT_CODES))
+        # 2b. internal moves (simulator.mobility): township -> county seat -> other counties
+        if p.internal_moves:
+            self._moves(t, tab)
+
         # 3. titles
         passed = titles.evaluate(p, s, ctx.unit_tier, seed, t)
         for k in ("intermediate", "senior", "directed", "exceptional"):
@@ -334,6 +365,31 @@ class TalentModel(mesa.Model):
         # 9. record
         self._record_costs(t, costs, staff_cells, fte)
         self._record_stocks(t, staff_start=staff_start, tab=tab, agg=agg, flags=flags, skill_sum=skill_sum)
+
+    def _moves(self, t: int, tab: np.ndarray) -> None:
+        """Step 2b: the moves of ``mobility.make_moves`` and their records (``tab`` updated in place)."""
+        mv = mobility.make_moves(self, t, tab)
+        nu, per_county = self.n_units, NF * NT
+        o, d = mv["origin"], mv["dest"]
+        cross = (o // per_county) != (d // per_county)
+        from_town = self.ctx.unit_tier[o] == TOWNSHIP
+        count = lambda units: self._cells(np.bincount(units, minlength=nu).astype(float))  # noqa: E731
+        self._rec("move_applicants", t, self._cells(mv["applicants"].astype(float)))
+        self._rec("moves_township_to_seat", t, count(o[from_town & ~cross]))
+        self._rec("moves_township_to_other_county", t, count(o[from_town & cross]))
+        self._rec("moves_seat_to_other_county", t, count(o[~from_town & cross]))
+        out, into = count(o[cross]), count(d[cross])
+        self._rec("moves_out", t, out)
+        self._rec("moves_in", t, into)
+        self._rec("net_moves", t, into - out)
+        self.flow_rows.append(mobility.flow_rows(t, o, d, nu))
+
+    def flow_record(self) -> np.ndarray:
+        """Every flow of the run so far: int64 rows (year index t, origin unit, destination code, destination
+        county or -1, persons); destination codes ``mobility.DESTINATIONS``."""
+        if not self.flow_rows:
+            return np.zeros((0, mobility.FLOW_COLUMNS), dtype=np.int64)
+        return np.concatenate(self.flow_rows)
 
     def _year_end_tallies(self, skill_delta, pay_too: bool = False):
         """Add ``skill_delta`` to every skill; return the post table, flags [unit, contract, in_term], skill
@@ -481,6 +537,9 @@ class TalentModel(mesa.Model):
         self._rec("contract_staff", t, cells(flags[:, 1, :].sum(axis=1).astype(float)))
         self._rec("township_staff", t, cells(staff_u * (self.ctx.unit_tier == TOWNSHIP)))
         self._rec("skill_sum", t, cells(skill_sum))
+        town_end = self.raw[RAW_INDEX["township_staff"], :, t].copy()    # township staff at the start of the year
+        self._rec("township_staff_start", t, getattr(self, "_town_end", town_end))
+        self._town_end = town_end
         recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
         exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in
                     ("retirement", "city", "other_sector", "upward", "breach", "term_end"))

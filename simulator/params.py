@@ -126,6 +126,19 @@ class Params:
     rural_service_rule: bool
     rural_service_fte_per_1000: np.ndarray   # [F]
     flexible_cost_per_fte: float
+    # mobility (simulator.mobility)
+    internal_moves: bool
+    move_intercept_seat: np.ndarray   # [F] logit
+    move_intercept_other: np.ndarray  # [F] logit
+    move_rate_target: np.ndarray      # [F] share/yr of township staff
+    cross_county_share_target: float
+    moving_cost_county: float          # yuan/month equivalent
+    moving_cost_cross: float           # yuan/month equivalent
+    barrier_reduction: float           # share of the cross-county cost removed (57号 §14)
+    min_service_township: float        # years served before a move out of a township
+    title_credit_township: float       # extra years toward titles per township year (57号 §15)
+    transfer_share: float              # share of county-seat vacancies offered to transfers
+    move_age_coef: float               # logit per age band
     # budget
     payer_shares: np.ndarray                 # [R, 3]
 
@@ -237,6 +250,18 @@ def compile_params(sc) -> Params:
         rural_service_fte_per_1000=_by(fl.rural_service_fte_per_1000_staff, FIELDS),
         flexible_cost_per_fte=float(fl.cost_per_fte),
         payer_shares=np.array([_by(sc.budget.payer_shares[rg], PAYERS) for rg in REGIONS]),
+        internal_moves=bool(sc.mobility.internal_moves),
+        move_intercept_seat=_by(sc.mobility.move_intercept_seat, FIELDS),
+        move_intercept_other=_by(sc.mobility.move_intercept_other_county, FIELDS),
+        move_rate_target=_by(sc.mobility.move_rate_target, FIELDS),
+        cross_county_share_target=float(sc.mobility.cross_county_share_target),
+        moving_cost_county=float(sc.mobility.moving_cost_within_county),
+        moving_cost_cross=float(sc.mobility.moving_cost_cross_county),
+        barrier_reduction=float(sc.mobility.barrier_reduction),
+        min_service_township=float(sc.mobility.min_service_years_township),
+        title_credit_township=float(sc.mobility.title_credit_township),
+        transfer_share=float(sc.mobility.transfer_share_of_vacancies),
+        move_age_coef=float(sc.mobility.age_coef),
     )
 
 

@@ -42,16 +42,21 @@ SUMMARY_COLUMNS = ["scenario", "year", "metric", "mean", "p05", "p95"]
 COUNTY_COLUMNS = ["scenario", "county_id", "province", "field", "year", "metric", "mean", "p05", "p95"]
 PROVINCE_COLUMNS = ["scenario", "province", "year", "metric", "mean", "p05", "p95"]
 REPLICATION_COLUMNS = ["scenario", "replication", "year", "metric", "value"]
+FLOW_COLUMNS = ["scenario", "year", "field", "origin_tier", "origin_county", "province", "destination",
+                "destination_county", "persons", "p05", "p95"]
 AREA_NAMES = tuple(m.name for m in AREA)
 
 
 @dataclass
 class Replication:
-    """One replication's record: ``raw[len(RAW), cells, years + 1]`` (cells = county x field, table order)."""
+    """One replication's record: ``raw[len(RAW), cells, years + 1]`` (cells = county x field, table order)
+    and ``flows`` (int64 rows t, origin unit, destination code, destination county or -1, persons:
+    ``TalentModel.flow_record``)."""
 
     seed: int
     raw: np.ndarray
     raw_names: tuple[str, ...] = RAW_NAMES
+    flows: np.ndarray | None = None
 
 
 @dataclass
@@ -68,6 +73,7 @@ class SimulationResult:
     counties: pd.DataFrame
     provinces: pd.DataFrame
     replications: pd.DataFrame
+    flows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLOW_COLUMNS))
     replication_records: list[Replication] = field(default_factory=list, repr=False)
     reused_replications: int = 0
 
@@ -139,7 +145,7 @@ def run_replication(scenario, table, seed: int, years: int | None = None, *,
     model = TalentModel(as_params(scenario), geography=geo, seed=int(seed), years=years,
                         programme_base_rf=programme_base_rf, options=options, allocation=allocation)
     raw = model.run()
-    return Replication(seed=int(seed), raw=raw)
+    return Replication(seed=int(seed), raw=raw, flows=model.flow_record())
 
 
 class ReplicationCache:
@@ -175,16 +181,18 @@ class ReplicationCache:
             with np.load(path, allow_pickle=False) as z:
                 raw = z["raw"]
                 names = tuple(str(x) for x in z["names"])
+                flows = z["flows"]
         except (OSError, ValueError, KeyError):
             return None
         if names != RAW_NAMES:
             return None
         self.reused += 1
-        return Replication(seed=int(seed), raw=raw)
+        return Replication(seed=int(seed), raw=raw, flows=flows)
 
     def put(self, rep: Replication) -> None:
         buf = io.BytesIO()
-        np.savez(buf, raw=rep.raw, names=np.array(RAW_NAMES))
+        flows = rep.flows if rep.flows is not None else np.zeros((0, 5), dtype=np.int64)
+        np.savez(buf, raw=rep.raw, names=np.array(RAW_NAMES), flows=flows)
         _atomic_write(self.folder / f"{rep.seed}.npz", buf.getvalue())
 
     def remove(self) -> None:
@@ -373,7 +381,49 @@ def summarise(name: str, reps: list[Replication], geo: Geography, years: list[in
 
     counties = county_table_long(name, reps, geo, years, county_metrics)
     return {"summary": summary[SUMMARY_COLUMNS], "provinces": provinces, "counties": counties,
-            "replications": replications}
+            "replications": replications, "flows": flows_table(name, reps, geo, years)}
+
+
+def flows_table(name: str, reps: list[Replication], geo: Geography, years: list[int]) -> pd.DataFrame:
+    """Flows per year, field, origin tier and county, destination (and destination county for internal moves):
+    ``persons`` = mean over replications, p05 / p95 (a flow absent from a replication counts 0 there).
+
+    Destinations (``mobility.DESTINATIONS``): county_seat (same county), other_county (its county seat),
+    prefecture_province (reserved upward posts), city, other_sector; exits by retirement, breach and
+    term end are not flows to a place and are left out.  Rows ordered by year, origin county, field,
+    origin tier, destination, destination county.
+    """
+    from .mobility import DESTINATIONS
+    from .params import NT, TIERS
+    frames = [r.flows for r in reps if r.flows is not None and len(r.flows)]
+    if not frames:
+        return pd.DataFrame(columns=FLOW_COLUMNS)
+    n_r = len(reps)
+    keys = np.concatenate([f[:, :4] for f in frames])
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    vals = np.zeros((n_r, len(uniq)))
+    start = 0
+    for r, rep in enumerate(reps):
+        f = rep.flows
+        if f is None or not len(f):
+            continue
+        np.add.at(vals[r], inv[start:start + len(f)], f[:, 4])
+        start += len(f)
+    mean, p05, p95 = _quantiles(vals)
+    t, unit, dcode, dcounty = uniq.T
+    county = unit // (NF * NT)
+    dc = geo.county_id[np.maximum(dcounty, 0)].astype(object)
+    dc[dcounty < 0] = None
+    df = pd.DataFrame({
+        "scenario": name, "year": np.asarray(years)[t], "field": np.asarray(FIELDS)[(unit // NT) % NF],
+        "origin_tier": np.asarray(TIERS)[unit % NT], "origin_county": geo.county_id[county],
+        "province": geo.province[county], "destination": np.asarray(DESTINATIONS)[dcode],
+        "destination_county": dc, "persons": mean, "p05": p05, "p95": p95})
+    df["_c"] = county
+    df = df.sort_values(["year", "_c", "field", "origin_tier", "destination", "destination_county"],
+                        kind="stable").drop(columns="_c")
+    return df.reset_index(drop=True)[FLOW_COLUMNS]
 
 
 def county_table_long(name: str, reps: list[Replication], geo: Geography, years: list[int],
@@ -461,7 +511,7 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
     return SimulationResult(
         scenario=params.name, scenario_sha256=params.sha256, seed=int(seed), seeds=seeds, years=cal_years,
         province_codes=sorted(set(geo.province.tolist())), summary=tables["summary"], counties=tables["counties"],
-        provinces=tables["provinces"], replications=tables["replications"],
+        provinces=tables["provinces"], replications=tables["replications"], flows=tables["flows"],
         replication_records=reps if keep_records else [],
         reused_replications=cache.reused if cache is not None else 0,
     )
@@ -469,4 +519,4 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
 
 __all__ = ["simulate", "run_replication", "SimulationResult", "Replication", "ReplicationCache", "summarise", "resolve_table",
            "national_township_demand", "SUMMARY_COLUMNS", "COUNTY_COLUMNS", "PROVINCE_COLUMNS",
-           "REPLICATION_COLUMNS"]
+           "REPLICATION_COLUMNS", "FLOW_COLUMNS", "flows_table"]

@@ -30,6 +30,7 @@ from grassroots.report import fonts as FONTS
 from grassroots.report import labels as LB
 from grassroots.report import study_figures as SF
 from grassroots.report import study_sections as SS
+from grassroots.report.flows import flow_figure
 from grassroots.report.study_reports import ROUND_COLUMNS, write_calibration_report, write_plan_report
 
 from chromium import CHROMIUM, Chromium
@@ -117,6 +118,26 @@ def _plan_rounds() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+FLOWS = ("moves_township_to_seat", "moves_township_to_other_county", "moves_seat_to_other_county", "exits_upward",
+         "exits_upward_township", "exits_city", "exits_city_township", "exits_other_sector",
+         "exits_other_sector_township")
+
+
+def _with_flows(s: pd.DataFrame) -> pd.DataFrame:
+    """The summary with the flow metrics of ``simulator.mobility`` (zero in the starting year)."""
+    rows = []
+    for (sc, y), _ in s.groupby(["scenario", "year"]):
+        for i, m in enumerate(FLOWS):
+            v = 0.0 if y == s.year.min() else 100.0 * (i + 1) + y - 2016
+            rows.append((sc, y, m, v, 0.9 * v, 1.1 * v))
+    return pd.concat([s, pd.DataFrame(rows, columns=s.columns)], ignore_index=True)
+
+
+def _with_flows_compared(s: pd.DataFrame) -> pd.DataFrame:
+    c = make_comparison(_with_flows(s))
+    return c
+
+
 def _kind(kind: str, lang: str) -> tuple[str, int]:
     """(report.html, number of figures made) of one report kind."""
     s = make_summary()
@@ -131,6 +152,7 @@ def _kind(kind: str, lang: str) -> tuple[str, int]:
                             probability_target=0.9, sized_budget=2e9),
         "frontier": dict(frontier=make_frontier()),
         "sensitivity": dict(sensitivity=make_sensitivity()),
+        "flows": dict(summary=_with_flows(s), comparison=_with_flows_compared(s)),
     }
     if kind in tables:
         folder = _Folder(MANIFEST)
@@ -159,6 +181,7 @@ SECTIONS = {
     "size-budget": ["run-info", "optimizer", "budget-probability"],
     "frontier": ["run-info", "frontier"],
     "sensitivity": ["run-info", "sensitivity"],
+    "flows": ["run-info", "headline", "comparison", "trajectories", "flows"],
     "plan": ["run-info", "headline", "rounds", "trajectories", "optimizer"],
     "calibration": ["run-info", "calibration"],
 }
@@ -264,6 +287,7 @@ def _axes_with_figures(L):
         "probability": SF.probability_curve(make_probability(), labels=L),
         "allocation": SF.allocation_by_province(make_allocation(), labels=L),
         "tornado": SF.tornado(make_sensitivity(), labels=L),
+        "flows": flow_figure(_with_flows(s), labels=L),
     }
 
 
@@ -284,6 +308,9 @@ def test_every_value_axis_has_a_unit(lang, monkeypatch):
                         categorical = ticks and not any(re.search(r"\d", t) for t in ticks if t)
                         if categorical or axis is ax.xaxis and ax.get_xlabel() in (L("year"), "Year", "年份"):
                             continue
+                        if axis is ax.yaxis and not text:  # panels sharing a y axis: labelled on the first
+                            text = next((a.get_ylabel() for a in ax.get_shared_y_axes().get_siblings(ax)
+                                         if a.get_ylabel()), "")
                         # the unit alone (the panel title names the metric), or "name (unit)"
                         assert text in units or re.search(r"[(（].+[)）]$", text), (name, text)
         # the waterfall's axis has the metric's unit (it had none: "Contribution")

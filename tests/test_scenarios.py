@@ -16,7 +16,7 @@ import scenarios
 from scenarios import ScenarioError
 from scenarios.loader import library_dir, validate_document
 
-LEVER_FAMILIES = ["titles", "posts", "recruitment", "pay", "programmes", "training", "flexible"]
+LEVER_FAMILIES = ["titles", "posts", "recruitment", "pay", "programmes", "training", "flexible", "mobility"]
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

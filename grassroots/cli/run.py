@@ -6,6 +6,9 @@ Files (see DESIGN.md, "Command line and files"):
   replications, 5th and 95th percentiles -- not a confidence interval of the mean);
 * ``counties.csv.gz`` -- ``scenario,county_id,province,field,year,metric,mean,p05,p95``;
 * ``provinces.csv`` -- ``scenario,province,year,metric,mean,p05,p95``;
+* ``flows.csv.gz`` -- ``scenario,year,field,origin_tier,origin_county,province,destination,
+  destination_county,persons,p05,p95``: moves between places and exits to places per origin county
+  (``simulator.replicate.flows_table``; persons = mean over replications);
 * ``replications.csv.gz`` -- ``scenario,replication,year,metric,value``: national
   values per replication, for paired comparisons with common random numbers;
 * ``metrics.csv`` -- every metric's unit, kind and meaning (``simulator.metrics``);
@@ -69,6 +72,7 @@ def run(args) -> int:
         out.write_csv("replications.csv.gz", res.replications)
         out.write_csv("metrics.csv", pd.DataFrame(simulator.metrics.describe()))
         out.write_bytes("counties.csv.gz", csv_gz_bytes(res.counties))
+        out.write_bytes("flows.csv.gz", csv_gz_bytes(res.flows))
         y0 = res.summary[res.summary.year == res.years[0]].set_index("metric")["mean"]
         out.manifest.update({
             "scenario_sha256": res.scenario_sha256,

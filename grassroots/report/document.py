@@ -34,7 +34,8 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 #: section keys whose titles come from the catalogue
 SECTION_KEYS = {"run_info", "headline", "comparison", "trajectories", "county_distribution", "decomposition",
-                "optimizer", "frontier", "sensitivity", "budget_probability", "notes", "rounds", "calibration"}
+                "optimizer", "frontier", "sensitivity", "budget_probability", "notes", "rounds", "calibration",
+                "flows"}
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -46,7 +46,8 @@ FLOW_METRICS = ("recruits", "exits", "turnover_rate", "exit_rate", "fill_rate", 
 def is_flow(metric) -> bool:
     """Whether ``metric`` is a flow over a year (see :data:`FLOW_METRICS`; every ``cost_*_yuan`` is one)."""
     m = str(metric)
-    return m in FLOW_METRICS or (m.startswith("cost_") and m.endswith("_yuan"))
+    return (m in FLOW_METRICS or (m.startswith("cost_") and m.endswith("_yuan"))
+            or m.startswith(("moves_", "exits_", "recruits_", "net_moves")) or m.endswith("_move_rate"))
 
 
 @functools.lru_cache(maxsize=None)

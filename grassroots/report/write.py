@@ -17,6 +17,7 @@ import pandas as pd
 from . import sections as S
 from . import study_sections as SS
 from .document import SECTION_KEYS, ReportDocument
+from .flows import add_flows, has_flows
 from .labels import label, text
 from .render import render, write_html
 
@@ -81,6 +82,8 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         block("comparison", lambda: S.add_comparison(r, comparison, start_year=start_year, base_name=base))
     if summary is not None:
         block("trajectories", lambda: S.add_trajectories(r, summary))
+    if has_flows(summary):
+        block("flows", lambda: add_flows(r, summary, comparison))
     if counties is not None:
         block("county_distribution", lambda: S.add_county_distribution(r, counties, base=base))
     if decomposition is not None:

@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
-LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "training", "flexible")
+LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "training", "flexible", "mobility")
 NOT_LEVERS = ("name", "description")
 MAX_EXACT_FAMILIES = 8
 DECOMPOSITION_COLUMNS = ["metric", "year", "lever", "contribution"]

@@ -228,6 +228,8 @@ def test_each_report_kind_renders_from_templates(kind, lang):
     # the scenario description is text, never markup
     assert "<script>alert" not in out and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in out
     assert out.count("<script>") == (1 if "county-allocation" in out else 0)
+    if kind == "plan" and lang == "zh":  # the rounds' steps are words too
+        assert all(w in out for w in ("现状", "接受", "拒绝"))
     if lang == "zh":  # every heading, table header, caption and label is Chinese (names and codes aside)
         names = {"baseline", "policy-2016", "Python"}
         p = _Text()

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from .figures import _finish, _styled
 from .labels import Labels, as_labels, label, text
+from .numbers import fixed, fmt_g4
 
 DESTINATIONS = ("county_seat", "other_county", "prefecture_province", "city", "other_sector")
 #: catalogue keys of the destinations and origins (locales/*.toml, section [flows])
@@ -87,7 +88,7 @@ def add_flows(report, summary: pd.DataFrame, comparison: pd.DataFrame | None = N
         df.columns = list(dl)
         df.insert(0, label("origin", lang), list(ol))
         title = text("flows_matrix_title", lang, scenario=report.labels.scenario(sc), year=last)
-        report.add_table(title, df, formats={c: (lambda x: f"{x:,.0f}") for c in dl},
+        report.add_table(title, df, formats={c: fixed(0) for c in dl},
                          headers={c: c for c in df.columns})
     if comparison is not None and len(comparison):
         c = comparison[comparison["metric"].isin(COMPARED) & (comparison["year"] == last)]
@@ -96,4 +97,4 @@ def add_flows(report, summary: pd.DataFrame, comparison: pd.DataFrame | None = N
             df = c[["scenario", "metric", "base", "mean_diff"] + ci].reset_index(drop=True)
             df.columns = ["scenario", "metric", "base", "mean_diff", "ci_low", "ci_high"]
             report.add_table(text("flows_compare_title", lang, year=last), df,
-                             formats={k: (lambda x: f"{x:,.4g}") for k in ("base", "mean_diff", "ci_low", "ci_high")})
+                             formats={k: fmt_g4 for k in ("base", "mean_diff", "ci_low", "ci_high")})

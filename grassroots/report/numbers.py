@@ -67,6 +67,16 @@ def fmt_number(x, digits: int | None = None) -> str:
     return f"{x:.3g}"
 
 
+def fixed(digits: int):
+    """A formatter with ``digits`` decimals and thousands separators ('–' when missing)."""
+    return lambda v: fmt_number(v, digits)
+
+
+def fmt_percent(v, digits: int = 2) -> str:
+    """A share as a percentage, e.g. 0.1234 -> '12.34%' ('–' when missing)."""
+    return "–" if not finite(v) else f"{100 * float(v):.{digits}f}%"
+
+
 def fmt_g4(v) -> str:
     """Four significant digits, for duals and marginal values; never '-0'."""
     if not finite(v):

@@ -6,12 +6,11 @@ Inputs are tables and plain result objects; nothing here imports :mod:`grassroot
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import sections as S
 from . import study_sections as SS
 from .document import ReportDocument
 from .labels import label
+from .numbers import fixed, fmt_percent
 from .study_figures import tornado
 from .write import save
 
@@ -60,20 +59,15 @@ def write_plan_report(rf, sc, summary, solution, pr, lang: str = "en") -> None:
             doc.section("notes")
             doc.add_note(doc.T("block_failed", error=f"{type(exc).__name__}: {exc}"), kind="warn")
 
-    def pct(v):
-        return "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%"
-
-    def num(digits):
-        return lambda v: "–" if v is None or not np.isfinite(v) else f"{v:,.{digits}f}"
-
     def rounds_block():
         doc.section("rounds")
         doc.add_note(pr.stop_reason or "", kind="note")
         cols = [c for c in ROUND_COLUMNS if c in pr.rounds.columns]
+        pct, num = fmt_percent, fixed
         fm = {"predicted_coverage": num(4), "simulated_coverage": num(4), "predicted_staff_gain": num(0),
               "simulated_staff_gain": num(0), "ratio": num(2), "allocation_change": pct, "trust_radius": pct,
               "proposal_change": pct, "remaining_gain": num(1), "objective": num(1), "round": num(0),
-              "step": lambda v: label(v, lang)}
+              "step": lambda v: label(str(v).replace(" ", "_"), lang)}
         doc.add_table(None, pr.rounds[cols], formats=fm, headers={c: label(f"round_{c}", lang) for c in cols},
                       caption=doc.T("caption_rounds"))
 

@@ -105,6 +105,10 @@ def test_optimize_report_names_the_counties(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     alloc = pd.read_csv(out / "allocation.csv", dtype={"county_id": str})
     top = alloc.groupby("county_id")["cost_yuan"].sum().idxmax()
-    name = scenarios.divisions().set_index("code").loc[top, "name"]
-    assert f"<td class=\"\">{top}</td><td class=\"\">{name}</td>" in html
+    row = scenarios.divisions().set_index("code").loc[top]
+    # one per-county table (the sortable one), largest first, with the county's and prefecture's names
+    assert html.count('id="county-allocation"') == 1
+    first = html.split('id="county-allocation"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert f'<tr data-filter="{row.prefecture_name}"><td data-sort="{top}">{top}</td>' in first
+    assert f'<td class="label" data-sort="{row["name"]}">{row["name"]}</td>' in first
     assert "counties receive money; largest first" in html

@@ -23,7 +23,7 @@ def test_scenario_compared_with_itself_is_zero(tmp_path):
     assert cli.main(["compare", "baseline", "baseline", *SMALL, "--out", str(out)]) == 0
     comp = pd.read_csv(out / "comparison.csv")
     assert set(comp["scenario"]) == {"baseline#2"}
-    assert (comp[["mean_diff", "p05", "p95"]].to_numpy() == 0).all()
+    assert (comp[["mean_diff", "ci_low", "ci_high"]].to_numpy() == 0).all()
     assert {"staff", "coverage", "exits", "cost_yuan"} <= set(comp["metric"])
 
 

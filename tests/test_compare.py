@@ -28,8 +28,8 @@ def test_self_comparison_is_exactly_zero():
     vals = rng.normal(0.8, 0.05, 30)
     t = reps_table({"base": vals, "same": vals.copy()})
     res = paired_differences(t, "base")
-    assert list(res.columns) == ["metric", "year", "scenario", "base", "mean_diff", "p05", "p95"]
-    assert (res[["mean_diff", "p05", "p95"]].to_numpy() == 0.0).all()
+    assert list(res.columns) == ["metric", "year", "scenario", "base", "mean_diff", "ci_low", "ci_high"]
+    assert (res[["mean_diff", "ci_low", "ci_high"]].to_numpy() == 0.0).all()
 
 
 def test_known_paired_difference_and_t_interval():
@@ -39,15 +39,15 @@ def test_known_paired_difference_and_t_interval():
     assert res["base"] == pytest.approx(2.5)
     assert res["mean_diff"] == pytest.approx(1.0)
     half = 2.3533634 * 0.5773503 / 2  # t(0.95, 3) * sd / sqrt(4)
-    assert res["p05"] == pytest.approx(1.0 - half, rel=1e-6)
-    assert res["p95"] == pytest.approx(1.0 + half, rel=1e-6)
+    assert res["ci_low"] == pytest.approx(1.0 - half, rel=1e-6)
+    assert res["ci_high"] == pytest.approx(1.0 + half, rel=1e-6)
 
 
 def test_pairing_removes_common_noise():
     rng = np.random.default_rng(2)
     common = rng.normal(0, 1.0, 50)
     res = paired_differences(reps_table({"b": common, "o": common + 0.1}), "b").iloc[0]
-    assert res["p95"] - res["p05"] < 1e-9 and res["mean_diff"] == pytest.approx(0.1)
+    assert res["ci_high"] - res["ci_low"] < 1e-9 and res["mean_diff"] == pytest.approx(0.1)
 
 
 @settings(max_examples=50, deadline=None)
@@ -56,8 +56,8 @@ def test_interval_contains_paired_mean(pairs):
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
     res = paired_differences(reps_table({"a": a, "b": b}), "a").iloc[0]
-    assert res["p05"] <= res["mean_diff"] + 1e-6 * (1 + abs(res["mean_diff"]))
-    assert res["mean_diff"] <= res["p95"] + 1e-6 * (1 + abs(res["mean_diff"]))
+    assert res["ci_low"] <= res["mean_diff"] + 1e-6 * (1 + abs(res["mean_diff"]))
+    assert res["mean_diff"] <= res["ci_high"] + 1e-6 * (1 + abs(res["mean_diff"]))
     assert res["mean_diff"] == pytest.approx(np.mean(b - a), rel=1e-9, abs=1e-6)
 
 

@@ -167,7 +167,7 @@ def test_headline_lines_have_intervals():
     (line,) = headline(summary, "b")
     assert line == ("b, 2026 (mean [5%, 95% across replications]): coverage 0.900 [0.890, 0.910]; "
                     "vacancies 1,234 [1,200, 1,300]; turnover 5.00% [4.90%, 5.10%]; cost 2.500 [2.400, 2.600] bn yuan/year")
-    comp = summary.rename(columns={"mean": "mean_diff"}).assign(scenario="p")
+    comp = summary.rename(columns={"mean": "mean_diff", "p05": "ci_low", "p95": "ci_high"}).assign(scenario="p")
     (line,) = headline_differences(comp)
     assert line.startswith("p minus base, 2026 (mean paired difference [90% t-interval]): coverage +0.900 [+0.890, +0.910]")
 

@@ -6,8 +6,9 @@ the policy does not change (see ``simulator.rng``).  Files:
 
 * ``summary.csv``, ``provinces.csv``, ``counties.parquet``, ``replications.parquet`` -- every scenario's
   own tables, stacked (formats as for ``grassroots run``);
-* ``comparison.csv`` -- ``metric,year,scenario,base,mean_diff,p05,p95``: the paired
-  difference OTHER - BASE per replication, its mean and 90% t-interval
+* ``comparison.csv`` -- ``metric,year,scenario,base,mean_diff,ci_low,ci_high``: the paired
+  difference OTHER - BASE per replication, its mean and the 90% Student-t confidence interval of that mean
+  (``summary.csv``'s ``p05,p95`` are instead the spread across replications)
   (see :mod:`grassroots.studies.compare`);
 * ``decomposition.csv`` (with ``--decompose``) -- ``scenario,metric,year,lever,contribution``:
   exact Shapley values of each lever family in the change from BASE to OTHER, plus
@@ -141,7 +142,7 @@ def _write(rf, args, c, loaded, labels, base_label: str, years: int, workers: in
             "workers": workers,
             "decomposition_sub_runs": c.sub_runs,
             "simulation_seconds": round(seconds, 2),
-            "interval": "ci_low/ci_high of comparison.csv: 90% Student-t interval of the mean paired difference over replications",
+            "interval": "ci_low/ci_high of comparison.csv: 90% Student-t confidence interval of the mean paired difference over replications; p05/p95 of summary.csv: spread (5th-95th percentile) across replications",
             "common_random_numbers": "replication r of every scenario uses replication_seeds[r]",
         })
         write_report(out, scenarios=loaded, summary=c.summary, comparison=c.comparison, counties=c.counties,

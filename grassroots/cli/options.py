@@ -488,7 +488,7 @@ def headline_differences(comparison, year: int | None = None) -> list[str]:
     lines = []
     for sc, g in c.groupby("scenario", sort=False):
         g = g.set_index("metric")
-        parts = [f"{name} {_fmt(m, f, g.loc[m, 'mean_diff'], True)} [{_fmt(m, f, g.loc[m, 'p05'], True)}, "
-                 f"{_fmt(m, f, g.loc[m, 'p95'], True)}]{unit}" for m, name, f, unit in HEADLINE if m in g.index]
+        parts = [f"{name} {_fmt(m, f, g.loc[m, 'mean_diff'], True)} [{_fmt(m, f, g.loc[m, 'ci_low'], True)}, "
+                 f"{_fmt(m, f, g.loc[m, 'ci_high'], True)}]{unit}" for m, name, f, unit in HEADLINE if m in g.index]
         lines.append(f"{sc} minus base, {year} (mean paired difference [90% t-interval]): " + "; ".join(parts))
     return lines

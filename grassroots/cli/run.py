@@ -2,7 +2,8 @@
 
 Files (see DESIGN.md, "Command line and files"):
 
-* ``summary.csv`` -- ``scenario,year,metric,mean,p05,p95``, national;
+* ``summary.csv`` -- ``scenario,year,metric,mean,p05,p95``, national (``p05,p95``: the spread across
+  replications, 5th and 95th percentiles -- not a confidence interval of the mean);
 * ``counties.parquet`` -- ``scenario,county_id,province,field,year,metric,mean,p05,p95``
   (Parquet: typed columns, text as dictionaries, zstd; rows grouped by metric;
   ``grassroots export FOLDER --csv`` converts it to CSV);

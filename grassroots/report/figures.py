@@ -31,7 +31,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from .labels import Labels, as_labels, has_bold, metric_kind
+from .labels import Labels, as_labels, has_bold, is_flow, metric_kind, unit
+from .numbers import compact_yuan as _compact_yuan
 
 #: widest figure in inches: at 110 dpi it shows at about its natural size in the report's column
 FIG_WIDTH = 9.6
@@ -163,31 +164,28 @@ def _province_code(p) -> str:
     return str(p)
 
 
-def _compact_yuan(x: float, lang: str) -> str:
-    a, sign = abs(x), ("−" if x < 0 else "")
-    if lang == "zh":
-        if a >= 1e8:
-            return f"{sign}{a / 1e8:,.3g}亿"
-        if a >= 1e4:
-            return f"{sign}{a / 1e4:,.4g}万"
-        return f"{sign}{a:,.0f}"
-    if a >= 1e9:
-        return f"{sign}¥{a / 1e9:,.3g}bn"
-    if a >= 1e6:
-        return f"{sign}¥{a / 1e6:,.4g}m"
-    if a >= 1e3:
-        return f"{sign}¥{a / 1e3:,.4g}k"
-    return f"{sign}¥{a:,.0f}"
+def unit_axis(metric, L: Labels, diff: bool = False) -> str:
+    """An axis title that is the unit of ``metric``'s values (the panel title names the metric)."""
+    u = unit(metric, L.lang, diff)
+    return u[:1].upper() + u[1:]
+
+
+def drop_flow_start(d: pd.DataFrame, metric: str, start) -> pd.DataFrame:
+    """Rows of a flow metric (recruits, exits, turnover, cost ...) without the starting year: the
+    simulator records that year before anything flows, so its flows are zero by construction."""
+    if start is None or not is_flow(metric) or "year" not in d.columns:
+        return d
+    return d[d["year"] != start]
 
 
 def _format_axis(axis, metric: str, L: Labels, diff: bool = False) -> str:
-    """Tick format for ``metric``; returns a unit to append to the axis label ('' if none)."""
+    """Tick format for ``metric`` (the axis title carries the unit: see :func:`unit_axis`); returns ''."""
     kind = metric_kind(metric)
     if kind == "share":
         if diff:  # percentage points; Chinese puts the unit in the axis label, not on every tick
             pp = "" if L.lang == "zh" else " pp"
             axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x * 100:+.3g}{pp}" if x else "0"))
-            return "（百分点）" if L.lang == "zh" else ""
+            return ""
         else:
             axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     elif kind == "yuan":
@@ -222,7 +220,9 @@ def _pick_year(df: pd.DataFrame, year) -> int | None:
 def trajectories(summary: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS,
                  labels: Labels | str | None = None, scenarios: Sequence[str] | None = None,
                  ncols: int | None = None) -> Figure:
-    """One panel per metric, one line per scenario (mean) with its p05-p95 band, x = year.
+    """One panel per metric, one line per scenario (mean) with its p05-p95 band (spread across
+    replications), x = year.  Flow metrics (:func:`grassroots.report.labels.is_flow`) start at the
+    first simulated year: the table's first year holds the state before anything flows.
 
     ``summary`` has the columns of ``summary.csv``: ``scenario,year,metric,mean,p05,p95``.
     Metrics absent from the table are skipped; ``scenarios`` fixes their order
@@ -242,8 +242,9 @@ def trajectories(summary: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS
         fig = Figure(figsize=(FIG_WIDTH * ncols / 3, 2.7 * nrows + 0.5), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         banded = False
+        start = summary["year"].min() if "year" in summary.columns and len(summary) else None
         for ax, m in zip(axes, present):
-            dm = summary[summary["metric"] == m]
+            dm = drop_flow_start(summary[summary["metric"] == m], m, start)
             for i, s in enumerate(scen):
                 d = dm[dm["scenario"] == s].sort_values("year")
                 if d.empty:
@@ -255,6 +256,7 @@ def trajectories(summary: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS
                         marker="o" if len(d) <= 15 else None, markersize=3)
             ax.set_title(L(m))
             ax.set_xlabel(L("year"))
+            ax.set_ylabel(unit_axis(m, L))
             _year_axis(ax)
             _format_axis(ax.yaxis, m, L)
         for ax in axes[n:]:
@@ -262,7 +264,7 @@ def trajectories(summary: pd.DataFrame, metrics: Sequence[str] = DEFAULT_METRICS
         handles = [matplotlib.lines.Line2D([], [], color=color(i), linewidth=2, label=L.scenario(s)) for i, s in enumerate(scen)]
         if banded:
             handles.append(Patch(color="#888888", alpha=0.3,
-                                 label="90% 区间（重复实验 p05–p95）" if L.lang == "zh" else "90% interval over replications (p05–p95)"))
+                                 label=L.text("fig_band_spread")))
         fig.legend(handles=handles, loc="outside upper left", ncols=min(len(handles), 4))
         return _finish(fig)
 
@@ -383,14 +385,14 @@ def county_strips(counties: pd.DataFrame, metric: str = "coverage", year: int | 
             name = L.scenario(s)
             if reference is not None:
                 below = float((d["mean"] < reference).mean())
-                name += (f"：{below:.0%} 的县低于 {reference:.0%}" if L.lang == "zh"
-                         else f": {below:.0%} of counties below {reference:.0%}")
+                name = L.text("fig_below_ref", name=name, share=f"{below:.0%}", ref=f"{reference:.0%}")
             ax.plot(x, d["mean"], color=color(i), linewidth=2, label=name)
         if reference is not None:
             ax.axhline(reference, color="#777777", linestyle="--", linewidth=1)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_xlim(0, 1)
-        ax.set_xlabel(L("county_rank"))
+        ax.set_xlabel(L.axis("county_rank", "share_of_counties"))
+        ax.set_ylabel(unit_axis(metric, L))
         _format_axis(ax.yaxis, metric, L)
         title = L(metric) + (f" — {y}" if y is not None else "")
         ax.set_title(title)
@@ -401,9 +403,10 @@ def county_strips(counties: pd.DataFrame, metric: str = "coverage", year: int | 
             order += [p for p in provinces if p not in order]
             _province_panel(axes[1], tot, "mean", scen, L, order)
             _format_axis(axes[1].yaxis, metric, L)
+            axes[1].set_ylabel(unit_axis(metric, L))
             if reference is not None:
                 axes[1].axhline(reference, color="#777777", linestyle="--", linewidth=1)
-            axes[1].set_title(L(metric) + (" — 按省份" if L.lang == "zh" else " — by province"))
+            axes[1].set_title(L.text("fig_by_province", title=L(metric)))
         return _finish(fig)
 
 
@@ -447,13 +450,11 @@ def county_differences(counties_base: pd.DataFrame, counties_other: pd.DataFrame
             if metric in LOWER_IS_BETTER:
                 up, down = down, up
             if metric in HIGHER_IS_BETTER or metric in LOWER_IS_BETTER:
-                words = ("改善", "恶化") if L.lang == "zh" else ("improved", "worsened")
+                words = (L("improved"), L("worsened"))
             else:
-                words = ("上升", "下降") if L.lang == "zh" else ("higher", "lower")
-            if L.lang == "zh":
-                name = f"{L.scenario(s)}：{up} 个县{words[0]}，{down} 个县{words[1]}"
-            else:
-                name = f"{L.scenario(s)}: {up} counties {words[0]}, {down} {words[1]}"
+                words = (L("higher"), L("lower"))
+            name = L.text("fig_counties_changed", name=L.scenario(s), up=up, down=down, better=words[0],
+                          worse=words[1])
             if len(scen) == 1:
                 c_up, c_down = change_colors(metric)
                 ax.fill_between(x, 0, d["diff"], where=d["diff"] >= 0, color=c_up, alpha=0.25,
@@ -464,10 +465,11 @@ def county_differences(counties_base: pd.DataFrame, counties_other: pd.DataFrame
         ax.axhline(0, color="#333333", linewidth=0.9)
         ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_xlim(0, 1)
-        ax.set_xlabel(L("county_rank"))
-        ax.set_ylabel(L("difference") + _format_axis(ax.yaxis, metric, L, diff=True))
-        versus = f"（相对 {L.scenario(base_names[0])}）" if L.lang == "zh" else f" vs {L.scenario(base_names[0])}"
-        ax.set_title(L(metric) + versus + (f" — {y}" if y is not None else ""))
+        ax.set_xlabel(L.axis("county_rank", "share_of_counties"))
+        _format_axis(ax.yaxis, metric, L, diff=True)
+        ax.set_ylabel(L.axis("difference", metric, diff=True))
+        ax.set_title(L.text("fig_versus", metric=L(metric), base=L.scenario(base_names[0]))
+                     + (f" — {y}" if y is not None else ""))
         ax.legend(loc="upper left")
         if by_province:
             order = list(merged[merged["scenario"] == scen[0]].groupby("province", observed=True)["diff"].median()
@@ -475,6 +477,7 @@ def county_differences(counties_base: pd.DataFrame, counties_other: pd.DataFrame
             # colours as in the strip above (colour 0 is the base)
             _province_panel(axes[1], merged, "diff", scen, L, order, color_offset=1)
             axes[1].axhline(0, color="#333333", linewidth=0.9)
-            axes[1].set_ylabel(L("difference") + _format_axis(axes[1].yaxis, metric, L, diff=True))
-            axes[1].set_title(L("difference") + (" — 按省份" if L.lang == "zh" else " — by province"))
+            _format_axis(axes[1].yaxis, metric, L, diff=True)
+            axes[1].set_ylabel(L.axis("difference", metric, diff=True))
+            axes[1].set_title(L.text("fig_by_province", title=L("difference")))
         return _finish(fig)

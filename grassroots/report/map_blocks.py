@@ -1,8 +1,10 @@
-"""Map blocks of the report: county choropleths of coverage, change against the base and allocation,
-each followed by a table of the counties with their names and prefectures.
+"""Map blocks of the report: county choropleths of coverage, change against the base and allocation;
+the county maps are followed by a table of the counties with their names and prefectures (the
+allocation's per-county table is :func:`grassroots.report.tables.county_allocation_table`).
 
-Called by :func:`grassroots.report.write.write_report` on the tables a command produced; each map is a
-figure of the report (embedded, and saved as ``figures/<name>.png`` in a result folder).  Maps are drawn
+Called by :func:`grassroots.report.write.write_report` on the tables a command produced, on a
+:class:`~grassroots.report.document.ReportDocument`; each map is a figure of the report (embedded, and
+saved as ``figures/<name>.png`` in a result folder).  Strings come from the catalogues (``[maps]``).  Maps are drawn
 only for county ids of the bundled division list (a user table with other ids gets no map, and a note);
 national runs (more than ``NATIONAL_FROM`` provinces) get a map of provinces as well as of counties.
 """
@@ -24,9 +26,9 @@ def _known(ids) -> bool:
 
 
 def _texts(report):
+    """Figure labels (English when no CJK font is installed) and their 'no data' legend entry."""
     L = report.figure_labels
-    zh = L.lang == "zh"
-    return L, zh, ("无数据" if zh else "no data")
+    return L, L.text("map_no_data")
 
 
 def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, metric: str = "coverage") -> None:
@@ -35,14 +37,13 @@ def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, met
     if tot.empty:
         return
     if not _known(tot["county_id"]):
-        report.add_note("Counties are not in the bundled division list: no maps." if report.lang != "zh"
-                        else "县代码不在内置行政区划表中：不绘制地图。")
+        report.add_note(report.T("map_not_divisions"))
         return
-    L, zh, missing = _texts(report)
+    L, missing = _texts(report)
     year = F._pick_year(counties, None)
     scen = F._ordered(tot["scenario"])
     b = base if base in scen else scen[0]
-    report.section("县级地图" if zh else "County maps", key="county-maps")
+    report.section("county_maps")
     first = tot[tot["scenario"] == b].set_index(tot[tot["scenario"] == b]["county_id"].astype(str))["mean"]
     provinces = sorted({c[:2] for c in first.index})
     what = L(metric)
@@ -52,24 +53,24 @@ def add_county_maps(report, counties: pd.DataFrame, base: str | None = None, met
     if len(provinces) >= NATIONAL_FROM:
         by_prov = _province_ratio(counties, tot, b, metric)
         if by_prov is not None:
-            fig = M.province_map(by_prov, label=what, title=f"{L.scenario(b)} · {what}" + (" · 省" if zh else " · provinces"),
+            fig = M.province_map(by_prov, label=what, title=L.text("map_provinces_title", scenario=L.scenario(b), metric=what),
                                  font=L.font, missing_label=missing)
             report.add_figure("", fig, alt=what, name=f"map-provinces-{metric}")
-    table = {f"{L.scenario(b)}": first}
+    T = report.labels
+    table = {T.scenario(b): first}
     for s in scen:
         if s == b:
             continue
         other = tot[tot["scenario"] == s].set_index(tot[tot["scenario"] == s]["county_id"].astype(str))["mean"]
         diff = (other - first).dropna()
-        lab = (f"{what}：与{L.scenario(b)}之差" if zh else f"{what}: change from {L.scenario(b)}")
+        lab = L.text("map_change_from", metric=what, base=L.scenario(b))
         fig = M.county_map(diff.reindex(first.index), label=lab, title=f"{L.scenario(s)} − {L.scenario(b)}",
                            cmap="RdBu", center=0.0, font=L.font, missing_label=missing)
         report.add_figure("", fig, alt=lab, name=f"map-change-{metric}-{s}")
         if len(table) < 4:
-            table[f"{L.scenario(s)} − {L.scenario(b)}"] = diff
-    cap = (f"各县{what}（{year}年），按{L.scenario(b)}由低到高排列。" if zh
-           else f"{what} per county in {year}, lowest first under {L.scenario(b)}.")
-    _county_table(report, table, sort=f"{L.scenario(b)}", ascending=True,
+            table[f"{T.scenario(s)} − {T.scenario(b)}"] = diff
+    cap = report.T("caption_county_map_table", metric=T(metric), year=year, base=T.scenario(b))
+    _county_table(report, table, sort=T.scenario(b), ascending=True,
                   formats={k: metric for k in table}, caption=cap)
 
 
@@ -82,15 +83,14 @@ def _names() -> pd.DataFrame:
 def _county_table(report, values: dict[str, pd.Series], sort: str, ascending: bool, formats: dict,
                   caption: str) -> None:
     """One row per county with its name and prefecture, sorted (at most 200 rows shown)."""
-    zh = report.lang == "zh"
     df = pd.DataFrame(values)
     df.index = df.index.astype(str)
     names = _names().reindex(df.index)
     df.insert(0, "prefecture_name", names["prefecture_name"].to_numpy())
     df.insert(0, "name", names["name"].to_numpy())
     df = df.sort_values(sort, ascending=ascending, kind="stable").rename_axis("county_id").reset_index()
-    headers = {"name": "名称" if zh else "Name", "prefecture_name": "地级" if zh else "Prefecture",
-               "county_id": "代码" if zh else "Code"}
+    T = report.labels
+    headers = {"name": T("county_name"), "prefecture_name": T("prefecture"), "county_id": T("county_id")}
     headers.update({k: k for k in values})
     report.add_table(None, df, formats=formats, headers=headers, caption=caption)
 
@@ -109,38 +109,32 @@ def _province_ratio(counties, tot, scenario, metric):
 
 
 def add_allocation_maps(report, allocation: pd.DataFrame) -> None:
-    """Money (yuan/year) and persons/posts (levers counted in persons or posts) allocated per county."""
+    """Money (yuan/year) and persons/posts (levers counted in persons or posts) allocated per county.
+
+    The per-county table with names is the sortable one of ``study_sections.add_allocation``."""
     if allocation is None or allocation.empty or "county_id" not in allocation.columns:
         return
     ids = allocation["county_id"].astype(str)
     if not _known(ids):
         return
-    L, zh, missing = _texts(report)
+    L, _ = _texts(report)
+    nothing = L.text("map_nothing_allocated")
     provinces = sorted({c[:2] for c in ids})
     money = allocation.assign(county_id=ids).groupby("county_id")["cost_yuan"].sum()
-    lab = "分配资金（元/年）" if zh else "Allocated (yuan/year)"
+    if not (money > 0).any():   # no lever used: nothing to map (the allocation block says so)
+        return
+    lab = L.text("map_allocated_yuan")
     fig = M.county_map(money.where(money > 0), label=lab, title=lab, cmap="YlOrRd", vmin=0, font=L.font,
-                       missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
-    report.add_figure("", fig, alt=lab, name="map-allocation-yuan")
+                       missing_label=nothing, provinces=provinces)
+    report.add_figure("", fig, caption=report.T("caption_allocation_maps", n=f"{int((money > 0).sum()):,}"),
+                      alt=lab, name="map-allocation-yuan")
     persons = allocation[~allocation["lever"].isin(["township_subsidy", "hardship_topup"])]
-    ykey = lab
-    table = {ykey: money}
     if "quantity" in allocation.columns and not persons.empty:
         q = persons.assign(county_id=persons["county_id"].astype(str)).groupby("county_id")["quantity"].sum()
-        lab = "岗位与名额（人）" if zh else "Posts and places (persons)"
+        lab = L.text("map_allocated_persons")
         fig = M.county_map(q.where(q > 0), label=lab, title=lab, cmap="PuBu", vmin=0, font=L.font,
-                           missing_label="未分配" if zh else "nothing allocated", provinces=provinces)
+                           missing_label=nothing, provinces=provinces)
         report.add_figure("", fig, alt=lab, name="map-allocation-persons")
-        table[lab] = q
-    pkey = lab if len(table) > 1 else None
-    got = money[money > 0]
-    cap = (f"{len(got)} 个县获得资金，按金额由高到低排列。" if zh
-           else f"{len(got)} counties receive money; largest first.")
-    formats = {ykey: "cost_yuan"}
-    if pkey:
-        formats[pkey] = lambda x: "–" if pd.isna(x) else f"{x:,.0f}"
-    _county_table(report, {k: v.reindex(got.index) for k, v in table.items()}, sort=ykey, ascending=False,
-                  formats=formats, caption=cap)
 
 
 def net_flows(flows: pd.DataFrame, scenario: str | None = None) -> pd.Series:
@@ -161,14 +155,12 @@ def add_flow_map(report, flows: pd.DataFrame) -> None:
     """Map of the net talent flow per county (persons over the whole run, mean over replications)."""
     if flows is None or flows.empty or not _known(flows["origin_county"].astype(str)):
         return
-    L, zh, missing = _texts(report)
+    L, missing = _texts(report)
     scen = list(pd.unique(flows["scenario"]))
     net = net_flows(flows, scen[0])
     years = sorted(pd.unique(flows["year"]))
-    lab = "人才净流入（人）" if zh else "Net talent flow (persons)"
+    lab = L.text("map_net_flow")
     title = (f"{L.scenario(scen[0])} · {lab} · {years[0]}–{years[-1]}" if years else lab)
     fig = M.county_map(net, label=lab, title=title, cmap="PuOr", center=0.0, font=L.font, missing_label=missing)
-    cap = ("流入 = 从外县调入；流出 = 调往外县、地市/省级岗位、城市和其他行业；县内乡镇到县城的流动不计。" if zh else
-           "In: moves from other counties; out: moves to other counties and exits to prefecture/province posts, "
-           "cities and other sectors; moves from a county's townships to its own seat stay inside the county.")
+    cap = report.T("caption_net_flow_map")
     report.add_figure("", fig, caption=cap, alt=lab, name="map-net-flow")

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from typing import Sequence
 
 import matplotlib
@@ -18,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from .figures import (change_colors, color, _compact_yuan, FIG_WIDTH, _finish, _format_axis, _has_band, LEVER_PALETTE,
-                      _ordered, _pick_year, _province_code, _require, _styled, TOTAL)
+                      _ordered, _pick_year, _province_code, _require, _styled, TOTAL, unit_axis)
 from .labels import LEVER_ORDER, Labels, as_labels, metric_kind
 
 
@@ -88,7 +89,8 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
         ax.axhline(0, color="#333333", linewidth=0.9)
         ax.set_xticks(xs, [L(lv) for lv in levers] + [L("total")], rotation=25, ha="right")
         ax.grid(axis="x", visible=False)
-        ax.set_ylabel(L("contribution") + _format_axis(ax.yaxis, metric, L, diff=True))
+        _format_axis(ax.yaxis, metric, L, diff=True)
+        ax.set_ylabel(L.axis("contribution", metric, diff=True))  # the metric's unit
         # bars are sticky at their bases, so margins() cannot make room for the labels: set limits
         levels = np.concatenate([[0.0, total], np.cumsum(values)])
         lo, hi = float(levels.min()), float(levels.max())
@@ -121,7 +123,8 @@ def allocation_by_province(allocation: pd.DataFrame, labels: Labels | str | None
     width = FIG_WIDTH * 0.9
     # legend below, in as many columns as its longest label allows (a clipped legend is useless)
     names = [L(lv) for lv in table.columns]
-    col_in = 0.45 + 0.068 * max(len(t) for t in names)
+    # a CJK character is about twice as wide as a Latin one
+    col_in = 0.45 + 0.068 * max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in t) for t in names)
     ncols = max(1, min(len(names), int(width * 0.95 // col_in)))
     legend_rows = math.ceil(len(names) / ncols)
     with _styled(L):
@@ -160,12 +163,20 @@ def frontier(frontier_df: pd.DataFrame, labels: Labels | str | None = None,
         fig = Figure(figsize=(min(3.4 * n, FIG_WIDTH), 3.2), layout="constrained")
         axes = fig.subplots(1, n, squeeze=False).ravel()
         for i, (ax, m) in enumerate(zip(axes, present)):
+            if m == "marginal_value_per_yuan":  # per yuan the numbers are ~1e-6: drawn per ¥1 million
+                ax.plot(d["budget_yuan"], d[m] * 1e6, color=color(i), linewidth=2, marker="o", markersize=3.5)
+                ax.set_title(L("marginal_value_per_million_yuan"))
+                ax.set_xlabel(L("budget_yuan"))
+                ax.set_ylabel(unit_axis("marginal_value_per_million_yuan", L))
+                _format_axis(ax.xaxis, "budget_yuan", L)
+                continue
             ax.plot(d["budget_yuan"], d[m], color=color(i), linewidth=2, marker="o", markersize=3.5)
             lo, hi = f"{m}_p05", f"{m}_p95"
             if _has_band(d, lo, hi):
                 ax.fill_between(d["budget_yuan"], d[lo], d[hi], color=color(i), alpha=0.18, linewidth=0)
             ax.set_title(L(m))
             ax.set_xlabel(L("budget_yuan"))
+            ax.set_ylabel(unit_axis(m, L))
             _format_axis(ax.xaxis, "budget_yuan", L)
             _format_axis(ax.yaxis, m, L)
         return _finish(fig)
@@ -218,7 +229,8 @@ def tornado(sensitivity_df: pd.DataFrame, metric: str = "coverage", labels: Labe
         ax.invert_yaxis()
         ax.axvline(0, color="#333333", linewidth=0.8)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(L("index"))
+        morris = bool(set(indices) & {"mu_star", "sigma", "mu"})
+        ax.set_xlabel(L.axis("index", "morris" if morris else "sobol"))
         ax.set_title(L(metric))
         ax.legend(loc="lower right")
         return _finish(fig)
@@ -240,7 +252,7 @@ def probability_curve(df: pd.DataFrame, target: float | None = None, budget: flo
         ax = fig.add_subplot()
         if _has_band(d, "p_low", "p_high"):
             ax.fill_between(d["budget_yuan"], d["p_low"], d["p_high"], color=color(0), alpha=0.2, linewidth=0,
-                            label="蒙特卡洛区间" if L.lang == "zh" else "Monte Carlo interval")
+                            label=L.text("mc_interval"))
         ax.plot(d["budget_yuan"], d["probability"], color=color(0), linewidth=2, marker="o", markersize=4,
                 label=L("probability"))
         if target is not None:
@@ -248,11 +260,12 @@ def probability_curve(df: pd.DataFrame, target: float | None = None, budget: flo
                        label=f"{L('target')}: {target:.0%}")
         if budget is not None:
             ax.axvline(budget, color="#333333", linestyle=":", linewidth=1.2,
-                       label=("选定预算" if L.lang == "zh" else "Sized budget") + f": {L.value('budget_yuan', budget)}")
+                       label=L.text("sized_budget") + f": {L.value('budget_yuan', budget)}")
         ax.set_ylim(-0.02, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         _format_axis(ax.xaxis, "budget_yuan", L)
         ax.set_xlabel(L("budget_yuan"))
+        ax.set_ylabel(L.axis("probability", "probability"))
         ax.set_title(L("probability"))
         ax.legend(loc="lower right")
         return _finish(fig)

@@ -6,11 +6,13 @@ Inputs are tables and plain result objects; nothing here imports :mod:`grassroot
 
 from __future__ import annotations
 
-import numpy as np
-
-from .html import Report
+from . import sections as S
+from . import study_sections as SS
+from .document import ReportDocument
 from .labels import label
+from .numbers import fixed, fmt_percent
 from .study_figures import tornado
+from .write import save
 
 
 def write_tornadoes(rf, indices, metrics) -> list[str]:
@@ -27,19 +29,18 @@ def write_tornadoes(rf, indices, metrics) -> list[str]:
 
 def write_calibration_report(rf, sc, fit, params, lang: str = "en") -> None:
     """``report.html`` of ``grassroots calibrate``: run info, the fit table and the calibrated parameters."""
-    rep = Report(title=f"Grassroots Talent Planner — calibration of {sc.name}", lang=lang)
-    rep.add_run_info(rf.manifest, [sc])
-    rep.add_table("Fit: targets against simulated values", fit)
-    rep.add_table("Calibrated parameters", params)
-    rf.write_text("report.html", rep.to_html())
+    doc = ReportDocument(title=f"{label('report_title', lang)}: {label('calibration', lang)} {sc.name}", lang=lang)
+    S.add_run_info(doc, rf.manifest, [sc])
+    doc.section("calibration")
+    doc.add_table(doc.T("calibration_fit"), fit)
+    doc.add_table(doc.T("calibration_params"), params)
+    save(rf, doc, save_figures=False)
 
 
-ROUND_HEADERS = {"round": "round", "step": "step", "predicted_coverage": "coverage predicted",
-                 "simulated_coverage": "coverage simulated", "predicted_staff_gain": "staff gain predicted",
-                 "simulated_staff_gain": "staff gain simulated", "ratio": "simulated / predicted reduction",
-                 "allocation_change": "allocation change (share of money moved)", "trust_radius": "trust radius",
-                 "proposal_change": "next proposal moves", "remaining_gain": "next proposal's predicted gain",
-                 "objective": "objective (simulated)"}
+#: the columns of the plan's rounds table, in order; headings are catalogue keys ``round_<column>``
+ROUND_COLUMNS = ("round", "step", "predicted_coverage", "simulated_coverage", "predicted_staff_gain",
+                 "simulated_staff_gain", "ratio", "allocation_change", "trust_radius", "proposal_change",
+                 "remaining_gain", "objective")
 
 
 def write_plan_report(rf, sc, summary, solution, pr, lang: str = "en") -> None:
@@ -48,40 +49,32 @@ def write_plan_report(rf, sc, summary, solution, pr, lang: str = "en") -> None:
     the allocation.  ``pr``: the plan result (``rounds``, ``allocation``, ``stop_reason``)."""
     from optimizer import ALLOCATION_COLUMNS
     m = dict(rf.manifest)
-    r = Report(title=f"{label('report_title', lang)}: plan {sc.name}", lang=lang, subtitle=m.get("started"))
+    doc = ReportDocument(title=f"{label('report_title', lang)}: {label('plan', lang)} {sc.name}", lang=lang,
+                         subtitle=m.get("started"))
 
     def block(fn) -> None:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - shown in the report, results are already written
-            r.section("notes")
-            r.add_note(f"This part could not be built: {type(exc).__name__}: {exc}", kind="warn")
-
-    def pct(v):
-        return "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%"
-
-    def num(digits):
-        return lambda v: "–" if v is None or not np.isfinite(v) else f"{v:,.{digits}f}"
+            doc.section("notes")
+            doc.add_note(doc.T("block_failed", error=f"{type(exc).__name__}: {exc}"), kind="warn")
 
     def rounds_block():
-        r.section("Simulate-then-optimize rounds" if lang != "zh" else "模拟-优化迭代", key="rounds")
-        r.add_note(pr.stop_reason or "", kind="note")
-        t = pr.rounds[list(ROUND_HEADERS)]
+        doc.section("rounds")
+        doc.add_note(pr.stop_reason or "", kind="note")
+        cols = [c for c in ROUND_COLUMNS if c in pr.rounds.columns]
+        pct, num = fmt_percent, fixed
         fm = {"predicted_coverage": num(4), "simulated_coverage": num(4), "predicted_staff_gain": num(0),
               "simulated_staff_gain": num(0), "ratio": num(2), "allocation_change": pct, "trust_radius": pct,
-              "proposal_change": pct, "remaining_gain": num(1), "objective": num(1), "round": num(0)}
-        r.add_table(None, t, formats=fm, headers=ROUND_HEADERS,
-                    caption="Round 0 is the status quo: 'coverage predicted' there is the optimizer's analytic status "
-                            "quo, the loop starts from the simulated one. Coverage = horizon-average staff / demand; "
-                            "the objective is the priority-weighted shortfall of the current allocation.")
+              "proposal_change": pct, "remaining_gain": num(1), "objective": num(1), "round": num(0),
+              "step": lambda v: label(str(v).replace(" ", "_"), lang)}
+        doc.add_table(None, pr.rounds[cols], formats=fm, headers={c: label(f"round_{c}", lang) for c in cols},
+                      caption=doc.T("caption_rounds"))
 
-    block(lambda: r.add_run_info(m, [sc]))
-    block(lambda: r.add_headline(summary))
+    block(lambda: S.add_run_info(doc, m, [sc]))
+    block(lambda: S.add_headline(doc, summary))
     block(rounds_block)
-    block(lambda: r.add_trajectories(summary))
-    block(lambda: r.add_solution(solution))
-    block(lambda: r.add_allocation(pr.allocation[ALLOCATION_COLUMNS]))
-    html_text = r.to_html()
-    for slug, png in r.figures():
-        rf.write_bytes(f"figures/{slug}.png", png)
-    rf.write_bytes("report.html", html_text.encode("utf-8"))
+    block(lambda: S.add_trajectories(doc, summary))
+    block(lambda: SS.add_solution(doc, solution))
+    block(lambda: SS.add_allocation(doc, pr.allocation[ALLOCATION_COLUMNS]))
+    save(rf, doc)

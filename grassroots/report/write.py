@@ -8,16 +8,21 @@ beside it) or to a path; :func:`read_results` loads those tables back from a fin
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import pandas as pd
 
 from . import map_blocks as MB
-from .blocks import _SECTION_KEYS, log
+from . import sections as S
+from . import study_sections as SS
+from .document import SECTION_KEYS, ReportDocument
 from .flows import add_flows, has_flows
-from .html import Report
-from .labels import label
+from .labels import label, text
+from .render import render, write_html
+
+log = logging.getLogger("grassroots.report")
 
 
 SECTIONS = ("summary", "comparison", "counties", "decomposition", "solution", "allocation",
@@ -60,7 +65,7 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         title = label("report_title", lang) + (f": {what}" if what else "")
     sub = " · ".join(str(x) for x in (" ".join(str(v) for v in (m.get("package"), m.get("version")) if v),
                                       m.get("started")) if x)
-    r = Report(title=title, lang=lang, names=names, subtitle=sub or None)
+    r = ReportDocument(title=title, lang=lang, names=names, subtitle=sub or None)
 
     def block(name: str, fn: Callable[[], Any]) -> None:
         try:
@@ -69,46 +74,52 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
             if strict:
                 raise
             log.warning("report: the %s block could not be built: %s", name, exc)
-            r.section(name if name in _SECTION_KEYS else "notes")
-            r.add_note(("无法生成此部分：" if lang == "zh" else "This part could not be built: ")
-                       + f"{type(exc).__name__}: {exc}", kind="warn")
+            r.section(name if name in SECTION_KEYS else "notes")
+            r.add_note(text("block_failed", lang, error=f"{type(exc).__name__}: {exc}"), kind="warn")
 
-    block("run_info", lambda: r.add_run_info(m, scenarios))
+    block("run_info", lambda: S.add_run_info(r, m, scenarios))
     if summary is not None:
-        block("headline", lambda: r.add_headline(summary, start_year=start_year))
+        block("headline", lambda: S.add_headline(r, summary, start_year=start_year))
     if comparison is not None:
-        block("comparison", lambda: r.add_comparison(comparison, start_year=start_year, base_name=base))
+        block("comparison", lambda: S.add_comparison(r, comparison, start_year=start_year, base_name=base))
     if summary is not None:
-        block("trajectories", lambda: r.add_trajectories(summary))
+        block("trajectories", lambda: S.add_trajectories(r, summary))
     if has_flows(summary):
         block("flows", lambda: add_flows(r, summary, comparison))
     if flows is not None:
         block("flows", lambda: MB.add_flow_map(r, flows))
     if counties is not None:
-        block("county_distribution", lambda: r.add_county_distribution(counties, base=base))
+        block("county_distribution", lambda: S.add_county_distribution(r, counties, base=base))
         block("county_maps", lambda: MB.add_county_maps(r, counties, base=base))
     if decomposition is not None:
-        block("decomposition", lambda: r.add_decomposition(decomposition))
+        block("decomposition", lambda: SS.add_decomposition(r, decomposition))
     if solution is not None:
-        block("optimizer", lambda: r.add_solution(solution))
+        block("optimizer", lambda: SS.add_solution(r, solution))
     if allocation is not None:
-        block("optimizer", lambda: r.add_allocation(allocation))
+        block("optimizer", lambda: SS.add_allocation(r, allocation))
         block("optimizer", lambda: MB.add_allocation_maps(r, allocation))
     if frontier is not None:
-        block("frontier", lambda: r.add_frontier(frontier))
+        block("frontier", lambda: SS.add_frontier(r, frontier))
     if sensitivity is not None:
-        block("sensitivity", lambda: r.add_sensitivity(sensitivity))
+        block("sensitivity", lambda: SS.add_sensitivity(r, sensitivity))
     if probability is not None:
-        block("budget_probability", lambda: r.add_probability(probability, probability_target, sized_budget))
-    text = r.to_html()
+        block("budget_probability", lambda: SS.add_probability(r, probability, probability_target, sized_budget))
+    html = render(r)
     if folder is not None:
-        if save_figures:
-            for slug, png in r.figures():
-                folder.write_bytes(f"figures/{slug}.png", png)
-        folder.write_bytes("report.html", text.encode("utf-8"))
+        save(folder, r, html, save_figures)
     elif target is not None:
-        r.write(target, overwrite=overwrite)
-    return text
+        write_html(r, target, overwrite=overwrite)
+    return html
+
+
+def save(folder, doc: ReportDocument, html: str | None = None, save_figures: bool = True) -> str:
+    """Write ``report.html`` (and, with ``save_figures``, ``figures/<name>.png``) into a result folder."""
+    html = render(doc) if html is None else html
+    if save_figures:
+        for name, png in doc.figures:
+            folder.write_bytes(f"figures/{name}.png", png)
+    folder.write_bytes("report.html", html.encode("utf-8"))
+    return html
 
 
 def _scenario_names(m: Mapping) -> list[str]:
@@ -134,6 +145,8 @@ def read_results(folder: str | Path) -> dict[str, Any]:
     counties = read_table(p, "counties")   # counties.parquet (or the .csv.gz / .csv of earlier versions)
     if counties is not None:
         out["counties"] = counties
+    if "comparison" in out:  # folders written before comparison.csv's interval was named ci_low/ci_high
+        out["comparison"] = S.comparison_with_ci(out["comparison"])
     for key, name in (("manifest", "manifest.json"), ("solution", "solution.json")):
         if (p / name).exists():
             out[key] = json.loads((p / name).read_text(encoding="utf-8"))

@@ -9,11 +9,14 @@ is therefore taken replication by replication, and its mean comes with a 90%
 confidence interval from Student's t over replications::
 
     d_r = value(OTHER, r) - value(BASE, r)
-    mean_diff = mean(d_r);  p05, p95 = mean_diff -/+ t(0.95, R-1) * sd(d_r) / sqrt(R)
+    mean_diff = mean(d_r);  ci_low, ci_high = mean_diff -/+ t(0.95, R-1) * sd(d_r) / sqrt(R)
+
+(``ci_low``/``ci_high``: an interval of the *mean*, unlike ``summary.csv``'s ``p05``/``p95``, the spread of
+the values across replications.)
 
 A scenario compared with itself has d_r = 0 for every r, so every column is 0
 exactly.  With a single replication the interval is undefined and reported as
-the point difference (p05 = p95 = mean_diff), flagged in the report.
+the point difference (ci_low = ci_high = mean_diff), flagged in the report.
 
 :func:`compare` runs a whole comparison from Python: every scenario simulated with the same seeds, the
 stacked tables, the paired differences and (optionally) the Shapley decomposition
@@ -33,7 +36,7 @@ from scipy import stats
 from .decomposition import LeverOptions, decompose_levers
 from .decomposition import decompose as _decompose
 
-COMPARISON_COLUMNS = ["metric", "year", "scenario", "base", "mean_diff", "p05", "p95"]
+COMPARISON_COLUMNS = ["metric", "year", "scenario", "base", "mean_diff", "ci_low", "ci_high"]
 
 #: ``progress(what)`` is called as each simulation starts (``what``: its label) and returns that
 #: simulation's ``progress(done, total)`` callback (replications done of total), or None
@@ -44,7 +47,7 @@ def paired_differences(replications: pd.DataFrame, base: str, level: float = 0.9
     """Paired differences of every scenario from ``base``.
 
     ``replications`` has columns ``scenario, replication, year, metric, value``.
-    Returns ``metric, year, scenario, base, mean_diff, p05, p95`` (``base`` is the
+    Returns ``metric, year, scenario, base, mean_diff, ci_low, ci_high`` (``base`` is the
     base scenario's mean) for every scenario other than ``base`` -- and for the base
     itself if it appears twice under another name.
     """
@@ -69,7 +72,7 @@ def paired_differences(replications: pd.DataFrame, base: str, level: float = 0.9
         tq = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
         half = np.where(n > 1, tq * sd / np.sqrt(n), 0.0)
         res = pd.DataFrame({"base": g["b"].mean(), "mean_diff": mean,
-                            "p05": mean - half, "p95": mean + half}).reset_index()
+                            "ci_low": mean - half, "ci_high": mean + half}).reset_index()
         res["scenario"] = sc
         out.append(res)
     if not out:

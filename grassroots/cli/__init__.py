@@ -268,6 +268,15 @@ def _handler(command: str) -> Callable | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grassroots`` console script; returns the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:               # output piped into a reader that stopped (``| head``): not an error
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # no second error when Python flushes
+        return EXIT_OK
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)

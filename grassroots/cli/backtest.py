@@ -18,7 +18,7 @@ import sys
 import time
 
 from ..report.backtest_figures import backtest_panels
-from ..report.html import Report
+from ..report.backtest_report import backtest_html
 from ..studies import backtest as bt
 from . import options as opts
 
@@ -63,18 +63,8 @@ def backtest(args) -> int:
                              "published_file": str(getattr(args, "published", None) or bt.published_path()),
                              "fitted_last_year": bt.FITTED_LAST_YEAR,
                              "within": int(table["within"].sum()), "figures": len(table)})
-        rep = Report(title=f"Grassroots Talent Planner — backtest of {sc.name}", lang=getattr(args, "lang", "en"))
-        rep.add_run_info(out.manifest, [sc])
-        rep.section("Backtest: published figures against the simulation")
-        rep.add_note(f"{int(table['within'].sum())} of {len(table)} published figures within tolerance. "
-                     f"Figures of 2021-2025 are held out (the fit used 2017-2020 outcomes only); an input-check "
-                     f"figure is the same number the scenario takes as an input (programme places).")
-        rep.add_table("Within tolerance", summary)
-        rep.add_figure("Published vs simulated, by series", fig, name="backtest")
-        rep.add_table("Every figure", table.drop(columns=["source"]))
-        rep.add_table("Sources", table[["figure", "source"]])
-        rep.add_table("Facts not compared, and why", excluded)
-        out.write_text("report.html", rep.to_html())
+        out.write_text("report.html", backtest_html(out.manifest, sc, table, summary, excluded, fig,
+                                                   lang=getattr(args, "lang", "en")))
     if not args.quiet:
         n, k = len(table), int(table["within"].sum())
         print(f"backtest: {k} of {n} figures within tolerance ({seconds:.0f} s); wrote {rf.final_path}", file=sys.stderr)

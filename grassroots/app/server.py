@@ -398,12 +398,15 @@ class App:
             common += ["--province", p]
         common += ["--lang", lang]
         budget = f"{budget_m * 1e6:.0f}"
+        if 0 < len(fields) < len(FIELDS):          # the objective and targets count these fields only
+            for f in fields:
+                common += ["--field", f]
         if objective == "cost":
             argv = ["size-budget", ref, "--target", f"{target:g}", *common]
             if confidence is not None:   # simulated: the smallest fund reaching the target with this probability
                 argv += ["--confidence", f"{confidence:g}", "--replications", "20"]
         else:
-            argv = ["optimize", ref, "--budget", budget, "--objective", objective, "--target", f"{target:g}", *common]
+            argv = ["optimize", ref, "--budget", budget, "--objective", objective, *common]   # --target: cost only
         hashes = self._hashes([ref])
         keys = [self.jobs.submit(argv, hashes, title=f"{argv[0]} {scen}")]
         if frontier:

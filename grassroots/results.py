@@ -161,6 +161,7 @@ class ResultFolder:
             "started": self.started.isoformat(timespec="seconds"),
         }
         self.files: list[str] = []
+        self.excel = False   # --excel: also write results.xlsx (grassroots.excel) when the folder is complete
 
     # -- the claim on the final name (a file lock, held while the command runs)
     def _claim(self, final: Path) -> bool:
@@ -229,6 +230,9 @@ class ResultFolder:
             self.release()
             return False
         try:
+            if self.excel:
+                from .excel import workbook_bytes
+                self.write_bytes("results.xlsx", workbook_bytes(self.path, self.manifest))
             self.manifest["finished"] = _now().isoformat(timespec="seconds")
             self.manifest["files"] = sorted(set(self.files))
             self.write_json("manifest.json", self.manifest, record=False)

@@ -379,7 +379,7 @@ def test_hostile_input_subprocess(case_id, tmp_path):
 
 REGION = {"--province", "--city", "--county", "--county-table", "--sheet"}
 SIMULATION = {"--years", "--replications", "--seed", "--workers"}
-OUTPUT = {"--out", "--quiet", "--lang", "--scheduler"}
+OUTPUT = {"--out", "--quiet", "--lang", "--scheduler", "--excel"}
 PLANNING = {"--field", "--budget-path", "--payer-budget", "--objective-year", "--static", "--no-check"}
 OPTIONS = {  # every option of every command: each is honoured by the command (issue 11: none silently ignored)
     "scenarios": set(),

@@ -71,6 +71,8 @@ def add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", help="result folder to create (default results/<command>-<scenario>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of report.html and figures (default en)")
+    p.add_argument("--excel", action="store_true",
+                   help="also write results.xlsx: every small table as a sheet (allocation with county names), maps as pictures")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask.distributed scheduler address, e.g. tcp://host:8786: run the command's simulations on "
                         "that cluster (needs the dask extra; identical results to local runs)")
@@ -308,7 +310,9 @@ def scenario_label(args, sc) -> str:
 
 def result_folder(command: str, name: str, args) -> ResultFolder:
     """The command's result folder (``--out`` or ``results/<command>-<name>-<time>``); fails now if ``--out`` exists."""
-    return ResultFolder(command, name, out=args.out, argv=sys.argv)
+    rf = ResultFolder(command, name, out=args.out, argv=sys.argv)
+    rf.excel = bool(getattr(args, "excel", False))
+    return rf
 
 
 def cache_dir(rf: ResultFolder, name: str) -> Path:

@@ -248,10 +248,13 @@ def test_budgets_never_exceeded_per_year_and_per_payer(case):
     res = Allocator("shortfall").solve(inp)
     assert res.status == "optimal"
     used = res.solution["budget_used_by_year_yuan"]
+    # money rows are in 10,000-yuan units and HiGHS's primal feasibility tolerance is 1e-7 of a unit:
+    # a row may be exceeded by up to 1e-3 yuan (seen: 3e-5 yuan spent against a 0-yuan year)
+    tol_yuan = 1e-3
     for u, b in zip(used, path):
-        assert u <= b * (1 + 1e-7) + 1e-6
+        assert u <= b * (1 + 1e-7) + tol_yuan
     for u in res.solution["budget_used_by_payer_by_year_yuan"]["central"]:
-        assert u <= central * (1 + 1e-7) + 1e-6
+        assert u <= central * (1 + 1e-7) + tol_yuan
     # cumulative bounds of the standing lever
     a = res.allocation
     for c, g in a[a["lever"] == "senior_post"].groupby("county_id"):

@@ -295,10 +295,11 @@ def test_plan_on_one_province(sc):
     assert (acc["ratio"] >= P.TR_ACCEPT).all() and np.all(np.diff(rr["objective"].to_numpy()) <= 1e-9)
     assert set(pr.effects["kind"]) >= {"special", "place", "subsidy"}
     assert set(pr.effects.columns) >= set(P.EFFECT_COLUMNS)
-    # special posts: the simulator keeps close to one person per post over two years
+    # special posts: the simulator keeps close to one person per post over two years (slightly more is
+    # possible since internal moves: a filled township post changes who moves and who is recruited nearby)
     summ = P.effect_summary(pr.effects)
     sp = summ[summ.kind == "special"]["per_unit_simulated"]
-    assert ((sp > 0.7) & (sp <= 1.0 + 1e-9)).all()
+    assert ((sp > 0.7) & (sp <= 1.05)).all()
 
 
 def _ns(tmp_path, **kw):

@@ -27,8 +27,8 @@ Matching.  Volatile parts are normalised on both sides first: result-folder time
 elapsed times (``(54 s)``, ``1 min 11 s``, ``194 s each``, ``about 10 min left``), rates (``0.13/s``) and
 checkpoint digests (``results/.cache/run-62f5d8967d2c209b``).  An output block is an excerpt of the output:
 its lines must appear in the output in order and next to each other; a line ``...`` stands for any number of
-omitted lines, ``...`` inside a line for any text; lines before the first and after the last shown line may
-be omitted.
+omitted lines, ``...`` inside a line for any text; lines before the first and after the last shown line, and
+progress lines (``plan: 27% (3/11 rounds, ...)``), may be omitted.
 
 How the README editor uses it (after the branches are merged; results go to ``results/`` as usual)::
 
@@ -39,8 +39,8 @@ How the README editor uses it (after the branches are merged; results go to ``re
 then, for each ``mismatch`` in ``DIR/index.md``, paste the new lines into the output block, update the prose
 numbers that come from the listed result folder, and update the stated time from the measured wall time.
 Files a command writes into the repository root (``grassroots template counties.xlsx``) are moved into
-``DIR/created/`` at the end, so the next run starts clean.  Exit status: 0 when every run command exited 0
-and every output block matched, 1 otherwise, 2 for bad options.
+``DIR/created/`` at the end, so the next run starts clean.  Exit status: 0 when every run command exited 0 (or
+with a status its ``# comment`` names: ``validate my.toml  # ... else exit 2``) and every output block matched, 1 otherwise, 2 for bad options.
 
 Only the standard library and the project itself (for the list of command names) are used.
 """
@@ -89,7 +89,7 @@ class Block:
     tag: str
     lines: list[str]
     heading: str
-    kind: str = "output"    # command | transcript | shell | code | output
+    kind: str = "output"    # command | transcript | shell | options | code | output
 
 
 @dataclass
@@ -102,6 +102,7 @@ class Example:
     block: Block
     output: Block | None = None
     skip: str | None = None
+    expected: tuple[int, ...] = (0,)   # exit statuses the README expects (0, plus "exit N" in its # comment)
     stated: str | None = None          # the time the README states, as written
     stated_seconds: float | None = None
 
@@ -146,7 +147,8 @@ def command_argv(line: str, names: set[str] | None = None) -> list[str] | None:
 def fenced_blocks(text: str, names: set[str] | None = None) -> list[Block]:
     """Every fenced block of ``text``, classified: ``command`` (every non-empty line a grassroots command),
     ``transcript`` (``$ grassroots ...`` prompts with output), ``code`` (a language tag), ``shell`` (other
-    command lines: ``pip install ... && pytest``), else ``output``."""
+    command lines: ``pip install ... && pytest``), ``options`` (every line an option, like the list of
+    ``--province`` forms), else ``output``."""
     names = command_names() if names is None else names
     blocks, heading, lines = [], "", text.splitlines()
     i = 0
@@ -221,6 +223,7 @@ def examples(text: str | None = None) -> list[Example]:
                 continue
             ex = Example(len(found) + 1, b.start + offset, PIP_PREFIX.sub("", shown.strip()).split(" #")[0].rstrip(),
                          argv, b)
+            ex.expected = (0, *(int(n) for n in re.findall(r"\bexit (\d+)", s.partition(" #")[2])))
             if b.kind == "transcript":
                 ex.skip = "a $ transcript: an illustration with files the README does not provide"
             elif ex.kind in SKIP_COMMANDS:
@@ -267,8 +270,25 @@ def _pattern(line: str) -> re.Pattern:
     return re.compile(".*?".join(re.escape(p) for p in parts) + r"\s*")
 
 
+TOKEN = re.compile(r"\.\.\.|[-+]?\d(?:[\d,]*\d)?(?:\.\d+)?(?:%| pp)?|\w[\w.\-/]*|[^\w\s]")
+
+
 def _tokens(s: str) -> list[str]:
-    return re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?(?:%| pp)?|\w[\w.\-/]*|[^\w\s]", s)
+    return TOKEN.findall(s)
+
+
+def rewrite(old: str, new: str) -> str:
+    """``old`` (a README line) with the words and numbers of ``new`` (the output line) put in, keeping the
+    README's ``...`` elisions: the line to paste."""
+    a, b = list(TOKEN.finditer(old)), list(TOKEN.finditer(new))
+    a_at = [m.start() for m in a] + [len(old.rstrip())]
+    b_at = [m.start() for m in b] + [len(new.rstrip())]
+    pieces = [old[:a_at[0]]]
+    ops = difflib.SequenceMatcher(None, [m.group() for m in a], [m.group() for m in b], autojunk=False).get_opcodes()
+    for op, i1, i2, j1, j2 in ops:
+        keep = op == "equal" or [m.group() for m in a[i1:i2]] == ["..."]
+        pieces.append(old[a_at[i1]:a_at[i2]] if keep else new[b_at[j1]:b_at[j2]])
+    return "".join(pieces).rstrip()
 
 
 def word_diff(old: str, new: str) -> str:
@@ -277,12 +297,12 @@ def word_diff(old: str, new: str) -> str:
     a, b = _tokens(normalise(old)), _tokens(normalise(new))
     changes = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
+        if op == "equal" or a[i1:i2] == ["..."]:     # what the README elides may be anything
             continue
         context = next((t for t in reversed(a[:i1]) if re.match(r"[^\W\d]", t)), "")
         was, now = " ".join(a[i1:i2]) or "(nothing)", " ".join(b[j1:j2]) or "(nothing)"
         changes.append(f"{context + ' ' if context else ''}{was} -> {now}")
-    return "; ".join(changes) or "(whitespace only)"
+    return "; ".join(changes) or "(same words)"
 
 
 @dataclass
@@ -290,6 +310,14 @@ class Comparison:
     matched: bool
     problems: list[str] = field(default_factory=list)   # one compact line per README line that did not match
     new_lines: list[str] = field(default_factory=list)   # the output lines to paste instead
+
+
+PROGRESS = re.compile(r"^[\w\- ]+: \d+% \(")
+
+
+def is_progress(line: str) -> bool:
+    """A progress line (``run: 40% (4/10 replications, ...)``): the README may always leave these out."""
+    return bool(PROGRESS.match(line))
 
 
 def compare_output(shown: list[str], actual: list[str], first_line: int = 0) -> Comparison:
@@ -306,11 +334,14 @@ def compare_output(shown: list[str], actual: list[str], first_line: int = 0) -> 
             result.new_lines.append("...")
             continue
         pat = _pattern(line)
-        window = range(pos, len(got)) if gap else range(pos, min(pos + 1, len(got)))
+        nxt = pos                            # the next line that is not a progress line
+        while nxt < len(got) and is_progress(got[nxt]):
+            nxt += 1
+        window = range(pos, len(got)) if gap else range(pos, min(nxt + 1, len(got)))
         hit = next((i for i in window if pat.fullmatch(got[i])), None)
         if hit is not None:
             pos, gap = hit + 1, False
-            result.new_lines.append(line.rstrip() if "..." in line else raw[hit])
+            result.new_lines.append(rewrite(line, raw[hit]))
             continue
         result.matched = False
         literal = normalise(line).replace("...", " ")
@@ -319,9 +350,10 @@ def compare_output(shown: list[str], actual: list[str], first_line: int = 0) -> 
         best = max(scores, default=(0.0, -1))
         if best[0] >= 0.6:
             i = best[1]
-            extra = "" if gap or i == pos else f" (after {i - pos} line(s) the README does not show: add '...'?)"
+            hidden = sum(not is_progress(g) for g in got[pos:i])
+            extra = "" if gap or not hidden else f" (after {hidden} line(s) the README does not show: add '...'?)"
             result.problems.append(f"{where}: {word_diff(line, raw[i])}{extra}")
-            result.new_lines.append(raw[i])
+            result.new_lines.append(rewrite(line, raw[i]))
             pos, gap = i + 1, False
         else:
             result.problems.append(f"{where}: not in the output: {line.strip()[:100]}")
@@ -481,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     done = [outcomes[e.number] for e in chosen if e.number in outcomes]
     write_index(args.out, done, created)
     print(f"wrote {args.out / 'index.md'}")
-    bad = [o for o in done if not o.example.skip and (o.status != 0 or (o.comparison and not o.comparison.matched))]
+    bad = [o for o in done if not o.example.skip and (o.status not in o.example.expected or (o.comparison and not o.comparison.matched))]
     return 1 if bad or len(done) < len(chosen) else 0
 
 

@@ -33,7 +33,8 @@ progress lines (``plan: 27% (3/11 rounds, ...)``), may be omitted.
 How the README editor uses it (after the branches are merged; results go to ``results/`` as usual)::
 
     python docs/readme_examples.py --list                      # what would run, and the times the README states
-    python docs/readme_examples.py --only 'plan policy-2016'   # one example (a regular expression; repeatable)
+    python docs/readme_examples.py --only 'plan policy-2016'   # one example (a regular expression; repeatable;
+                                                               # --only=--static for a pattern starting with -)
     python docs/readme_examples.py                             # everything, in order (about 20 min + unstated ones)
 
 then, for each ``mismatch`` in ``DIR/index.md``, paste the new lines into the output block, update the prose
@@ -396,10 +397,11 @@ def run_one(ex: Example, out: Path) -> Outcome:
 
 
 def duration(seconds: float | None) -> str:
+    """``5 min 33 s``, ``44 s``, ``0.8 s`` (the README's way of writing times)."""
     if seconds is None:
         return "-"
     s = int(round(seconds))
-    return f"{s // 60} min {s % 60} s" if s >= 60 else f"{seconds:.0f} s"
+    return f"{s // 60} min {s % 60} s" if s >= 60 else (f"{seconds:.1f} s" if seconds < 10 else f"{s} s")
 
 
 def _status(o: Outcome) -> str:
@@ -422,8 +424,11 @@ def write_index(out: Path, outcomes: list[Outcome], created: list[str]) -> str:
         rows.append(f"| {ex.number} | `{ex.text}` | {ex.line} | {exit_} | {wall} | {ex.stated or '-'} | "
                     f"{_status(o)}{': ' + ex.skip if ex.skip else ''} | {o.folder or '-'} |")
     ran = [o for o in outcomes if not o.example.skip]
-    rows += ["", f"Wall time of the commands run: {duration(sum(o.seconds for o in ran))}; the README states "
-             f"{duration(sum(o.example.stated_seconds or 0 for o in ran))} for those of them it gives a time for."]
+    timed = [o for o in ran if o.example.stated_seconds is not None]
+    rows += ["", f"Wall time of the {len(ran)} command(s) run: {duration(sum(o.seconds for o in ran))}; "
+             + (f"for the {len(timed)} the README gives a time for: {duration(sum(o.seconds for o in timed))} "
+                f"measured, {duration(sum(o.example.stated_seconds for o in timed))} stated." if timed
+                else "the README states no time for them.")]
     if created:
         rows += ["", "Files the commands wrote into the repository root, moved to `created/`: "
                  + ", ".join(f"`{c}`" for c in created)]

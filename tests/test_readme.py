@@ -68,9 +68,9 @@ def parse(ex):
 
 
 def _absolute(argv: list[str]) -> list[str]:
-    """README paths are relative to the repository root (where the script runs them)."""
-    return [str(ROOT / a) if ("/" in a or "." in a) and not a.startswith("-") and (ROOT / a).exists() else a
-            for a in argv]
+    """README paths into the repository (``grassroots/data/targets-facts.toml``) are relative to its root, where
+    the script runs them; a bare file name (``counties.xlsx``) is one the README's commands write."""
+    return [str(ROOT / a) if "/" in a and not a.startswith("-") and (ROOT / a).exists() else a for a in argv]
 
 
 def precheck(ex) -> list[str]:

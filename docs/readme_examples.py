@@ -41,7 +41,8 @@ then, for each ``mismatch`` in ``DIR/index.md``, paste the new lines into the ou
 numbers that come from the listed result folder, and update the stated time from the measured wall time.
 Files a command writes into the repository root (``grassroots template counties.xlsx``) are moved into
 ``DIR/created/`` at the end, so the next run starts clean.  Exit status: 0 when every run command exited 0 (or
-with a status its ``# comment`` names: ``validate my.toml  # ... else exit 2``) and every output block matched, 1 otherwise, 2 for bad options.
+with a status its ``# comment`` names: ``validate my.toml  # ... else exit 2``) and every output block matched, 1 otherwise, 2 for bad options, 130 when interrupted (Ctrl-C; index.md
+lists the commands that finished).
 
 Only the standard library and the project itself (for the list of command names) are used.
 """
@@ -56,6 +57,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,7 @@ class Example:
     expected: tuple[int, ...] = (0,)   # exit statuses the README expects (0, plus "exit N" in its # comment)
     stated: str | None = None          # the time the README states, as written
     stated_seconds: float | None = None
+    prose: tuple[int, int] = (0, 0)    # README lines of the prose after the command (and its output block)
 
     @property
     def kind(self) -> str:
@@ -247,6 +250,8 @@ def examples(text: str | None = None) -> list[Example]:
         after_blocks = [n for n in blocks if n.start > last.end]
         stop = after_blocks[0].start - 2 if after_blocks else len(lines)
         prose = _prose(lines, last.end, stop)
+        next_command = next((n.start - 2 for n in after_blocks if n.kind in ("command", "transcript")), len(lines))
+        found[-1].prose = (last.end + 1, last.end + len(_prose(lines, last.end, next_command)))
         after = _paragraphs(prose)
         if after_blocks and after_blocks[0].kind == "command" and len(prose) == stop - last.end:
             after = after[:-1]     # not cut by a heading: its last paragraph introduces the next command
@@ -432,6 +437,15 @@ def write_index(out: Path, outcomes: list[Outcome], created: list[str]) -> str:
     if created:
         rows += ["", "Files the commands wrote into the repository root, moved to `created/`: "
                  + ", ".join(f"`{c}`" for c in created)]
+    folders = [o for o in outcomes if o.folder]
+    if folders:
+        rows += ["", "## Result folders", "",
+                 "The prose after each command (README lines given) may quote numbers from these files:", ""]
+    for o in folders:
+        path = ROOT / o.folder
+        files = sorted(p.name for p in path.iterdir() if p.suffix in (".csv", ".json", ".toml")) if path.is_dir() else []
+        rows.append(f"- {o.example.number}. `{o.folder}` (README.md:{o.example.prose[0]}-{o.example.prose[1]}): "
+                    + (", ".join(f"`{f}`" for f in files) or "(not found)"))
     for o in outcomes:
         c = o.comparison
         if c is None or c.matched:
@@ -492,8 +506,12 @@ def main(argv: list[str] | None = None) -> int:
         groups.setdefault(e.block.start, []).append(e)
     outcomes: dict[int, Outcome] = {}
 
+    stop = threading.Event()             # Ctrl-C: the running commands stop (they get the signal), no new one starts
+
     def run_group(group: list[Example]) -> None:
         for e in group:
+            if stop.is_set():
+                return
             if e.skip:
                 outcomes[e.number] = Outcome(e)
                 continue
@@ -504,12 +522,16 @@ def main(argv: list[str] | None = None) -> int:
             for p in (o.comparison.problems if o.comparison else []):
                 print(f"    {p}", flush=True)
 
+    pool, interrupted = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs), False
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for f in [pool.submit(run_group, g) for g in groups.values()]:
-                f.result()
+        for f in [pool.submit(run_group, g) for g in groups.values()]:
+            f.result()
     except KeyboardInterrupt:
+        interrupted = True
+        stop.set()
         print("interrupted; index.md lists the commands that finished", file=sys.stderr)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     created = sorted({p.name for p in ROOT.iterdir()} - before - {"results", "build"})
     if created:
         (args.out / "created").mkdir(exist_ok=True)
@@ -519,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     write_index(args.out, done, created)
     print(f"wrote {args.out / 'index.md'}")
     bad = [o for o in done if not o.example.skip and (o.status not in o.example.expected or (o.comparison and not o.comparison.matched))]
-    return 1 if bad or len(done) < len(chosen) else 0
+    return 130 if interrupted else (1 if bad or len(done) < len(chosen) else 0)
 
 
 if __name__ == "__main__":

@@ -87,7 +87,8 @@ _TIME = r"\d+(?:\.\d+)? (?:h|min|s)(?: \d+(?:\.\d+)? (?:min|s))?"
 VOLATILE = [
     (re.compile(r"-\d{8}-\d{6}\b"), "-YYYYMMDD-HHMMSS"),                      # result-folder timestamps
     (re.compile(r"(\.cache/[\w.\-]+?-)[0-9a-f]{8,}\b"), r"\1<digest>"),         # checkpoint folders
-    (re.compile(r"\d+(?:\.\d+)?/s\b"), "<rate>"),                              # progress rates
+    (re.compile(r"\d+(?:\.\d+)?/s\b"), "<rate>"),                              # progress rates: 0.13/s
+    (re.compile(r"(?<![\w.,])" + _TIME + r" each\b"), "<rate>"),              # or 194 s each (slow work)
     (re.compile(r"(?<![\w.,])" + _TIME + r"(?![\w])"), "<time>"),               # elapsed, each, left
 ]
 # a time the README's prose states for a command: "5 min 33 s", "(44 s)", "1 min 5 s"

@@ -261,6 +261,7 @@ def test_volatile_parts_are_normalised():
     assert n("results/compare-baseline-20261205-130228") == n("results/compare-baseline-20270101-000000")
     assert n("backtest: 21 of 28 figures within tolerance (54 s); wrote x") == n("backtest: 21 of 28 figures within tolerance (1 min 2 s); wrote x")
     assert n("run: 25% (1/4 replications, 194 s each, about 10 min left)") == n("run: 25% (1/4 replications, 12 s each, about 36 s left)")
+    assert n("run: 25% (1/4 replications, 194 s each, about 10 min left)") == n("run: 25% (1/4 replications, 0.13/s, about 36 s left)")
     assert n("checkpoints in results/.cache/run-62f5d8967d2c209b") == n("checkpoints in results/.cache/run-0123456789abcdef")
     assert n("coverage 0.965; 5 years") != n("coverage 0.966; 5 years")     # numbers are not volatile
     assert n("vacancies 406,608") != n("vacancies 406,609")

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
-from . import editor, folders
+from . import editor, folders, forms
 from .i18n import LANGS, from_accept_language, t
 from .jobs import JobStore
 
@@ -387,16 +387,24 @@ class App:
         confidence = None
         if form is not None and (form.get("confidence") or "").strip():
             confidence = number("confidence", 0.9, 0.01, 0.99)
+        path_raw = (form.get("budget_path") if form is not None else None) or ""
+        path = forms.budget_path(path_raw, errors)
+        if path is not None and objective == "cost":
+            errors["budget_path"] = ("budget_path: not with the smallest-budget objective (allowed: empty; "
+                                     "that objective finds the fund itself)")
+        payers = forms.payer_limits(form, errors)
         if form is None or errors:
             return self.page(request, "budget.html", status=400 if errors else 200, errors=errors,
                              options=self.scenario_options(), scenario=scen, provinces=self.province_options(lang),
                              chosen_provinces=provs, objective=objective, budget_million=budget_m, target=target,
                              fields=fields, all_fields=FIELDS, frontier=frontier, field_labels=self.field_labels(lang),
-                             confidence=confidence)
+                             confidence=confidence, budget_path=path_raw, payers=forms.PAYERS,
+                             payer_values={p: (form.get(f"payer_{p}") if form is not None else None) or ""
+                                           for p in forms.PAYERS})
         common = []
         for p in provs:
             common += ["--province", p]
-        common += ["--lang", lang]
+        common += ["--lang", lang] + forms.planning_argv(None, payers)
         budget = f"{budget_m * 1e6:.0f}"
         if 0 < len(fields) < len(FIELDS):          # the objective and targets count these fields only
             for f in fields:
@@ -406,7 +414,8 @@ class App:
             if confidence is not None:   # simulated: the smallest fund reaching the target with this probability
                 argv += ["--confidence", f"{confidence:g}", "--replications", "20"]
         else:
-            argv = ["optimize", ref, "--budget", budget, "--objective", objective, *common]   # --target: cost only
+            money = forms.planning_argv(path, {}) if path else ["--budget", budget]   # by year, or every year
+            argv = ["optimize", ref, *money, "--objective", objective, *common]   # --target: cost only
         hashes = self._hashes([ref])
         keys = [self.jobs.submit(argv, hashes, title=f"{argv[0]} {scen}")]
         if frontier:

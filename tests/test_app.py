@@ -6,6 +6,7 @@ The server is the real ``grassroots app`` on a free 127.0.0.1 port (see ``app_se
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -433,3 +434,22 @@ def test_budget_form_passes_money_by_year_and_payers_to_the_optimizer(server):
     assert argv[at:at + 4] == ["--budget-path", "100000000,150000000", "--years", "2"]
     assert argv[argv.index("--payer-budget") + 1] == "central=50000000" and argv.count("--payer-budget") == 1
     server.request("POST", f"/jobs/{key}/cancel")     # the run itself is the browser test's
+
+
+# ----------------------------------------------------------------------------- Excel download
+
+def test_excel_download_of_a_result_folder(server):
+    import openpyxl
+    folder = _fake_result(server.results / "compare-fake-excel")
+    status, headers, body = server.request("GET", "/results/compare-fake-excel")
+    assert status == 200 and b'href="/results/compare-fake-excel/results.xlsx"' in body
+    status, headers, body = server.request("GET", "/results/compare-fake-excel/results.xlsx")
+    assert status == 200 and headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'attachment; filename="compare-fake-excel.xlsx"' in headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(body))
+    assert {"about", "comparison"} <= set(wb.sheetnames)
+    assert [c.value for c in wb["comparison"][1]][:3] == ["metric", "year", "scenario"]
+    assert not (folder / "results.xlsx").exists()          # made on the fly: the folder stays as written
+    for bad in ("/results/no-such-folder/results.xlsx", "/results/..%2F..%2Fetc/results.xlsx",
+                "/results/.jobs/results.xlsx"):
+        assert server.request("GET", bad)[0] == 404, bad

@@ -85,6 +85,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "payer_central": ("Central", "中央"),
     "payer_provincial": ("Provincial", "省级"),
     "payer_county": ("County", "县级"),
+    "excel": ("Download the results as Excel (.xlsx)", "下载结果（Excel .xlsx）"),
     "one_more_million": ("One more million yuan a year", "每年多一百万元"),
     "not_binding": ("the budget is not binding: more money buys nothing more at this budget",
                     "预算未形成约束：在此预算下增加资金不再带来改善"),

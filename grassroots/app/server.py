@@ -24,7 +24,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                                 Response)
 from starlette.routing import Route
 
 from . import editor, folders, forms
@@ -36,6 +37,7 @@ MAX_REPLICATIONS = 200
 MAX_YEARS = 50
 TOKEN_COOKIE = "grassroots_token"
 TOKEN_HEADER = "x-grassroots-token"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
 
@@ -502,6 +504,21 @@ class App:
                 "budget_summary": folders.budget_summary(folder, lang), "sized": folders.sized(folder, lang), "frontier": folders.frontier(folder, lang),
                 "map_png": base64.b64encode(png).decode() if png else None, "fields": fields}
 
+    async def excel(self, request: Request):
+        """The result folder as one workbook (``grassroots.excel``, the workbook ``--excel`` writes): the
+        folder's own ``results.xlsx`` when the command wrote one, else made now from its files."""
+        folder = folders.safe_path(self.root, request.path_params["name"])
+        m = folders.manifest(folder) if folder is not None and folder.is_dir() else None
+        if m is None:
+            return PlainTextResponse("404: no such result folder\n", status_code=404)
+        name = f"{folder.name}.xlsx"
+        if (folder / "results.xlsx").is_file():
+            return FileResponse(folder / "results.xlsx", media_type=XLSX_TYPE, filename=name)
+        from ..excel import workbook_bytes
+        data = await run_in_threadpool(workbook_bytes, folder, m)
+        return Response(data, media_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     async def file(self, request: Request):
         p = folders.safe_path(self.root, request.path_params["name"], request.path_params["rest"])
         if p is None or not p.is_file():
@@ -525,6 +542,7 @@ def create_app(root: str | Path = "results", token: str | None = None, loopback:
         Route("/jobs/{keys}", a.job), Route("/api/jobs/{keys}", a.job_api),
         Route("/jobs/{keys}/cancel", a.job_cancel, methods=["POST"]),
         Route("/results", a.results), Route("/results/{name}", a.result),
+        Route("/results/{name}/results.xlsx", a.excel),
         Route("/files/{name}/{rest:path}", a.file),
     ]
     app = Starlette(routes=routes)

@@ -388,8 +388,7 @@ def test_payer_limits_one_line_per_bad_field():
     assert forms.payer_limits(None, errors) == {} and not errors
     got = forms.payer_limits({"payer_central": "-1", "payer_provincial": "x", "payer_county": "nan"}, errors)
     assert got == {} and sorted(errors) == ["payer_central", "payer_county", "payer_provincial"]
-    assert errors["payer_provincial"] == ("payer_provincial: 'x' (allowed: empty for the scenario's limit, or the "
-                                          "million yuan per year the provincial government may spend, a number >= 0)")
+    assert errors["payer_provincial"] == "payer_provincial: 'x' (allowed: empty, or million yuan per year, a number >= 0)"
 
 
 def test_planning_argv_is_what_the_command_line_takes():

@@ -63,8 +63,7 @@ def payer_limits(form: Mapping | None, errors: dict[str, str]) -> dict[str, floa
             continue
         v = _number(raw)
         if v is None:
-            errors[key] = (f"{key}: {raw!r} (allowed: empty for the scenario's limit, or the million yuan per year "
-                           f"the {payer} government may spend, a number >= 0)")
+            errors[key] = f"{key}: {raw!r} (allowed: empty, or million yuan per year, a number >= 0)"
         else:
             out[payer] = v * MILLION
     return out

@@ -1,8 +1,9 @@
 """The web app's routes (Starlette), its token gate and its page templates (Jinja2).
 
 Pages: ``/scenario`` (edit and save a scenario), ``/compare`` (run a comparison), ``/budget`` (allocate a
-budget), ``/results`` (result folders, each at ``/results/<folder>``), ``/jobs/<key>`` (a run's progress and
-*Cancel*), ``/files/<folder>/<file>`` (a file of a result folder), ``/lang/<en|zh>`` (the switch).
+budget, by year and payer too: :mod:`.forms`), ``/results`` (result folders, each at ``/results/<folder>``, its
+workbook at ``/results/<folder>/results.xlsx``), ``/jobs/<key>`` (a run's progress and *Cancel*),
+``/files/<folder>/<file>`` (a file of a result folder), ``/lang/<en|zh>`` (the switch).
 Runs are :class:`grassroots.app.jobs.JobStore` jobs: the command line in a worker process.
 
 Safety: with a token (required off loopback) every request must carry it -- ``?token=`` in the URL (the

@@ -25,15 +25,13 @@ def _with_names(df: pd.DataFrame) -> pd.DataFrame:
     if "county_id" not in df.columns or df.empty:
         return df
     import scenarios
-    div = scenarios.divisions().set_index("code")
-    ids = df["county_id"].astype(str)
-    if not ids.isin(div.index).all():
+    names = scenarios.county_names(df["county_id"])
+    if names is None:
         return df
     out = df.copy()
     at = list(out.columns).index("county_id") + 1
-    out.insert(at, "name", ids.map(div["name"]).to_numpy())
-    if "prefecture_name" in div.columns:
-        out.insert(at + 1, "prefecture_name", ids.map(div["prefecture_name"]).to_numpy())
+    out.insert(at, "name", names["name"].to_numpy())
+    out.insert(at + 1, "prefecture_name", names["prefecture_name"].to_numpy())
     return out
 
 

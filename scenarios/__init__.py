@@ -11,16 +11,16 @@ Imports no engine.  Typical use::
 # function ``county_table`` bound below must win over the module ``scenarios.county_table``
 from . import county_table as _county_table_module  # noqa: F401
 from . import places
-from .counties import (CountyDataError, county_table, divisions, province_codes, province_table, read_county_file,
-                       write_template)
+from .counties import (CountyDataError, county_names, county_table, divisions, province_codes, province_table,
+                       read_county_file, write_template)
 from .loader import (ScenarioError, apply, bundled, bundled_names, describe_params, from_dict,
                      get_path, leaf_paths, load, resolve, sha256, to_dict)
 from .levers import ALLOCATION_COLUMNS, LEVERS, AllocationError, read_allocation, validate_allocation
 from .schema import FIELDS, PAYERS, PROGRAMMES, REGIONS, TIERS, Scenario
 
 __all__ = [
-    "CountyDataError", "county_table", "divisions", "province_codes", "province_table", "read_county_file",
-    "write_template", "places",
+    "CountyDataError", "county_names", "county_table", "divisions", "province_codes", "province_table",
+    "read_county_file", "write_template", "places",
     "ScenarioError", "apply", "bundled", "bundled_names", "describe_params", "from_dict",
     "get_path", "leaf_paths", "load", "resolve", "sha256", "to_dict",
     "ALLOCATION_COLUMNS", "LEVERS", "AllocationError", "read_allocation", "validate_allocation",

@@ -6,6 +6,7 @@ The server is the real ``grassroots app`` on a free 127.0.0.1 port (see ``app_se
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -358,3 +359,96 @@ def test_chinese_by_default_when_the_browser_asks(server):
     assert "比较".encode() in page and 'lang="zh-CN"'.encode() in page
     _, _, page = server.request("GET", "/compare", headers={"Accept-Language": "zh-CN", "Cookie": "lang=en"})
     assert b'lang="en"' in page
+
+
+# ----------------------------------------------------------------------------- budget: money by year and payers
+
+def test_budget_path_field_in_million_yuan_per_year():
+    from grassroots.app import forms
+    errors: dict = {}
+    assert forms.budget_path("100, 150,200", errors) == [1e8, 1.5e8, 2e8] and not errors
+    assert forms.budget_path("100，0 ,2.5", errors) == [1e8, 0.0, 2.5e6] and not errors    # a Chinese comma
+    assert forms.budget_path("100 150", errors) == [1e8, 1.5e8] and not errors               # spaces
+    assert forms.budget_path("", errors) is None and forms.budget_path(None, errors) is None and not errors
+    for raw, needle in (("100, abc", "'abc' is not a number >= 0"), ("100,-5", "'-5' is not a number >= 0"),
+                        ("100,,200", "'' is not a number >= 0"), ("inf", "'inf' is not a number >= 0"),
+                        (",".join(["1"] * 51), "51 figures")):
+        errors = {}
+        assert forms.budget_path(raw, errors) is None
+        assert list(errors) == ["budget_path"] and needle in errors["budget_path"], errors
+        assert errors["budget_path"].startswith("budget_path: ") and "allowed: million yuan per year" in errors["budget_path"]
+        assert "\n" not in errors["budget_path"]
+
+
+def test_payer_limits_one_line_per_bad_field():
+    from grassroots.app import forms
+    errors: dict = {}
+    assert forms.payer_limits({"payer_central": "50", "payer_county": " ", "payer_provincial": "0"}, errors) == \
+        {"central": 5e7, "provincial": 0.0} and not errors
+    assert forms.payer_limits(None, errors) == {} and not errors
+    got = forms.payer_limits({"payer_central": "-1", "payer_provincial": "x", "payer_county": "nan"}, errors)
+    assert got == {} and sorted(errors) == ["payer_central", "payer_county", "payer_provincial"]
+    assert errors["payer_provincial"] == "payer_provincial: 'x' (allowed: empty, or million yuan per year, a number >= 0)"
+
+
+def test_planning_argv_is_what_the_command_line_takes():
+    from grassroots.app import forms
+    from grassroots.cli import build_parser
+    from grassroots.cli.options import check_planning
+    argv = forms.planning_argv([1e8, 1.5e8], {"county": 2.5e7, "central": 5e7})
+    assert argv == ["--budget-path", "100000000,150000000", "--years", "2",
+                    "--payer-budget", "central=50000000", "--payer-budget", "county=25000000"]
+    args = build_parser().parse_args(["optimize", "policy-2016", *argv])
+    assert check_planning(args) == []           # the command line's own checks accept it
+    assert forms.planning_argv(None, {}) == []
+
+
+def test_bad_budget_form_names_each_field_and_starts_nothing(server):
+    before = set((server.results / ".jobs").glob("*")) if (server.results / ".jobs").exists() else set()
+    body = {"scenario": "policy-2016", "province": ["64"], "budget_million": "200", "objective": "shortfall",
+            "budget_path": "100, lots", "payer_central": "-3", "payer_county": "abc", "payer_provincial": "10"}
+    status, _, page = server.request("POST", "/budget", body=body)
+    assert status == 400
+    for needle in (b'id="error-budget_path"', b"budget_path: &#39;lots&#39; is not a number", b'id="error-payer_central"',
+                   b"payer_central: &#39;-3&#39;", b'id="error-payer_county"', b"payer_county: &#39;abc&#39;"):
+        assert needle in page, needle
+    assert b'id="error-payer_provincial"' not in page and b'value="100, lots"' in page    # kept for correcting
+    status, _, page = server.request("POST", "/budget", body={**body, "objective": "cost", "budget_path": "100",
+                                                              "payer_central": "", "payer_county": ""})
+    assert status == 400 and b"budget_path: not with the smallest-budget objective" in page
+    after = set((server.results / ".jobs").glob("*")) if (server.results / ".jobs").exists() else set()
+    assert after == before
+
+
+def test_budget_form_passes_money_by_year_and_payers_to_the_optimizer(server):
+    body = {"scenario": "policy-2016", "province": ["64"], "budget_million": "200", "objective": "shortfall",
+            "budget_path": "100, 150", "payer_central": "50", "payer_provincial": "", "payer_county": ""}
+    status, headers, _ = server.request("POST", "/budget", body=body)
+    assert status == 303 and headers["location"].startswith("/jobs/")
+    key = headers["location"].split("/")[-1].split("?")[0]
+    spec = json.loads((server.results / ".jobs" / key / "spec.json").read_text())
+    argv = spec["argv"]
+    assert argv[:2] == ["optimize", "policy-2016"] and "--budget" not in argv    # the path replaces the budget
+    at = argv.index("--budget-path")
+    assert argv[at:at + 4] == ["--budget-path", "100000000,150000000", "--years", "2"]
+    assert argv[argv.index("--payer-budget") + 1] == "central=50000000" and argv.count("--payer-budget") == 1
+    server.request("POST", f"/jobs/{key}/cancel")     # the run itself is the browser test's
+
+
+# ----------------------------------------------------------------------------- Excel download
+
+def test_excel_download_of_a_result_folder(server):
+    import openpyxl
+    folder = _fake_result(server.results / "compare-fake-excel")
+    status, headers, body = server.request("GET", "/results/compare-fake-excel")
+    assert status == 200 and b'href="/results/compare-fake-excel/results.xlsx"' in body
+    status, headers, body = server.request("GET", "/results/compare-fake-excel/results.xlsx")
+    assert status == 200 and headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'attachment; filename="compare-fake-excel.xlsx"' in headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(body))
+    assert {"about", "comparison"} <= set(wb.sheetnames)
+    assert [c.value for c in wb["comparison"][1]][:3] == ["metric", "year", "scenario"]
+    assert not (folder / "results.xlsx").exists()          # made on the fly: the folder stays as written
+    for bad in ("/results/no-such-folder/results.xlsx", "/results/..%2F..%2Fetc/results.xlsx",
+                "/results/.jobs/results.xlsx"):
+        assert server.request("GET", bad)[0] == 404, bad

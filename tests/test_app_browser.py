@@ -157,6 +157,48 @@ def test_a_planner_in_the_browser(server, browser, tmp_path):
     ctx.close()
 
 
+def test_budget_by_year_with_payer_limits_and_the_excel_download(server, browser, tmp_path):
+    """Budget page: a bad budget path and payer limit are named beside their fields and start nothing; then money
+    by year (100 and 150 million) with a central limit runs ``optimize --budget-path ... --years 2 --payer-budget``,
+    and the result downloads as an Excel workbook with the allocation by year and county names."""
+    import openpyxl
+    ctx = browser.new_context(locale="en-US", accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{server.url}/budget")
+    page.select_option("#province", ["64"])
+    page.fill("#budget_path", "100, lots")
+    page.fill("#payer_central", "-3")
+    page.click("#run")
+    page.locator("#error-budget_path").wait_for()
+    assert "budget_path: 'lots' is not a number >= 0" in page.locator("#error-budget_path").inner_text()
+    assert "payer_central: '-3'" in page.locator("#error-payer_central").inner_text()
+    assert page.locator("#error-payer_county").count() == 0 and "/budget" in page.url
+    assert page.input_value("#budget_path") == "100, lots"             # kept, to be corrected
+    _shot(page, tmp_path, "budget-errors")
+
+    page.fill("#budget_path", "100, 150")
+    page.fill("#payer_central", "50")
+    page.select_option("#province", ["64"])
+    page.click("#run")
+    page.locator("#allocation").wait_for(timeout=RUN_LIMIT_MS)
+    repro = page.locator("code.repro").inner_text()
+    assert repro.startswith("grassroots optimize policy-2016") and "--province 64" in repro, repro
+    assert "--budget-path 100000000,150000000 --years 2" in repro
+    assert "--payer-budget central=50000000" in repro and "--budget " not in repro
+    with page.expect_download() as dl:
+        page.locator("a.excel-link").first.click()
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    assert {"about", "allocation"} <= set(wb.sheetnames)
+    head = [c.value for c in wb["allocation"][1]]
+    assert head[:3] == ["county_id", "name", "prefecture_name"] and "year" in head, head
+    years = {row[head.index("year")] for row in wb["allocation"].iter_rows(min_row=2, values_only=True)}
+    assert years and years <= {1, 2}, years
+    assert "Traceback" not in page.content()
+    ctx.close()
+
+
 def test_chinese_by_default_for_a_chinese_browser(server, browser, tmp_path):
     ctx = browser.new_context(locale="zh-CN")
     page = ctx.new_page()

@@ -14,28 +14,13 @@ import numpy as np
 import pytest
 
 import scenarios
-import simulator
 from simulator import behaviour, programmes, recruitment
 from simulator.metrics import RAW_INDEX
 from simulator.model import TalentModel
 from simulator.params import FIELDS, PROGRAMMES, compile_params
 from simulator.population import age_cdf
-
-PROVINCE = "64"  # Ningxia
-
-
-@pytest.fixture(scope="module")
-def table():
-    return scenarios.county_table([PROVINCE])
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return scenarios.load("baseline")
-
-
-def _series(res, metric):
-    return res.summary[res.summary.metric == metric].set_index("year")["mean"]
+from simtables import baseline, paired, table, voluntary_exits  # noqa: F401 (baseline, table: fixtures)
+from simtables import summary_series as _series
 
 
 def test_performance_share_raises_own_pay_relative_to_outside_pay():
@@ -55,10 +40,9 @@ def test_performance_share_raises_own_pay_relative_to_outside_pay():
 def test_performance_share_lowers_simulated_exits(baseline, table):
     more = scenarios.apply(baseline, {"pay.performance_share": 0.6})
     kw = dict(years=2, replications=2, seed=20160701, table=table)
-    a, b = simulator.simulate(baseline, **kw), simulator.simulate(more, **kw)
+    a, b = paired(baseline, more, **kw)
     y1 = a.years[1]
-    voluntary = lambda r: _series(r, "exits") - _series(r, "exits_retirement")  # noqa: E731
-    assert voluntary(b).loc[y1] < voluntary(a).loc[y1]
+    assert voluntary_exits(b).loc[y1] < voluntary_exits(a).loc[y1]
     # and it attracts applicants (the reference post keeps the 2016 performance share)
     assert _series(b, "applicants").loc[y1] / _series(b, "recruitment_quota").loc[y1] > \
         _series(a, "applicants").loc[y1] / _series(a, "recruitment_quota").loc[y1]
@@ -81,7 +65,7 @@ def test_reserved_upward_share_raises_applicants_per_vacancy(baseline):
 def test_reserved_upward_share_raises_simulated_applicants(baseline, table):
     more = scenarios.apply(baseline, {"recruitment.reserved_upward_share": 0.2})
     kw = dict(years=1, replications=1, seed=5, table=table)
-    a, b = simulator.simulate(baseline, **kw), simulator.simulate(more, **kw)
+    a, b = paired(baseline, more, **kw)
     y1 = a.years[1]
     per_post = lambda r: _series(r, "applicants").loc[y1] / _series(r, "recruitment_quota").loc[y1]  # noqa: E731
     assert per_post(b) > per_post(a)

@@ -540,3 +540,26 @@ def test_user_csv_missing_file(tmp_path):
     with pytest.raises(CountyDataError) as exc:
         county_table(path=tmp_path / "nope.csv")
     assert "not found" in exc.value.problems[0]
+
+
+def test_county_names_known_units_in_order_and_none_for_unknown_ids():
+    import scenarios
+    got = scenarios.county_names(pd.Series(["540102", "620102", 110105, "620102"], index=[7, 3, 5, 9]))
+    assert list(got.index) == [0, 1, 2, 3]
+    assert got["name"].tolist() == ["城关区", "城关区", "朝阳区", "城关区"]
+    assert got["prefecture_name"].tolist() == ["拉萨市", "兰州市", "北京市", "兰州市"]
+    assert scenarios.county_names([]).empty
+    assert scenarios.county_names(["620102", "C0001"]) is None       # a synthetic id: no names at all
+    assert scenarios.county_names(["999999"]) is None
+
+
+def test_excel_and_report_label_counties_with_the_same_names():
+    from grassroots.excel import _with_names
+    from grassroots.report.study_sections import with_county_names
+    alloc = pd.DataFrame({"county_id": ["622927", "152223"], "cost_yuan": [1.0, 2.0]})
+    xl, rep = _with_names(alloc), with_county_names(alloc)
+    assert list(xl.columns) == ["county_id", "name", "prefecture_name", "cost_yuan"]
+    assert xl["name"].tolist() == rep["county_name"].tolist() == ["积石山保安族东乡族撒拉族自治县", "扎赉特旗"]
+    assert xl["prefecture_name"].tolist() == rep["prefecture_name"].tolist() == ["临夏回族自治州", "兴安盟"]
+    synthetic = alloc.assign(county_id=["C1", "C2"])
+    assert _with_names(synthetic) is synthetic and with_county_names(synthetic) is synthetic

@@ -442,3 +442,19 @@ def test_chinese_tables_keep_their_label_column_and_scroll_inside_their_box(tmp_
     assert page_overflow <= 0  # the page itself never scrolls sideways ...
     assert any(wide for wide, _ in boxes) and all(ov == "auto" for _, ov in boxes)  # ... wide tables do, inside
     assert _html.unescape("政策杠杆贡献分解") in out
+
+
+@pytest.mark.parametrize("n_years", [3, 6, 31])
+def test_flow_figure_has_whole_year_ticks_only(n_years):
+    s = make_summary()
+    s = s[s.year < s.year.min() + n_years] if n_years <= s.year.nunique() else pd.concat(
+        [s.assign(year=s.year + k * s.year.nunique()) for k in range(-(-n_years // s.year.nunique()))])
+    fig = flow_figure(_with_flows(s))
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig).draw()                                   # tick labels are made when drawn
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        ticks = [x for x in ax.get_xticks() if lo <= x <= hi]
+        assert ticks and all(float(x).is_integer() for x in ticks)       # no 2016.75 | 2017.25
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels and all(lab.isdigit() for lab in labels)

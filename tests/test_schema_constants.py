@@ -24,23 +24,13 @@ from simulator import behaviour
 from simulator.model import ModelOptions, TalentModel
 from simulator.params import FIELDS, TIERS, compile_params
 from simulator.population import BAND_TOP, GRADE_STEP_YEARS, geography_from_table
+from simtables import PROVINCE, baseline, table  # noqa: F401 (baseline, table: fixtures)
 
-PROVINCE = "64"   # Ningxia: 22 county-level units, about 33,000 professionals
 NEW_KEYS = {
     "posts.grade_step_years": (3.0, 1, 10),
     "recruitment.reserved_upward_min_years": (2.0, 0, 45),
     **{f"demand.growth_per_year.{f}": (0.0, -0.1, 0.1) for f in FIELDS},
 }
-
-
-@pytest.fixture(scope="module")
-def table():
-    return scenarios.county_table([PROVINCE])
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return scenarios.load("baseline")
 
 
 def _field_series(res, metric: str, field: str) -> pd.Series:

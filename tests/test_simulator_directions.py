@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 
 import scenarios
 import simulator
 from simulator.params import FIELDS, TIERS
-
-PROVINCE = "64"  # Ningxia
-
-
-@pytest.fixture(scope="module")
-def table():
-    return scenarios.county_table([PROVINCE])
-
-
-@pytest.fixture(scope="module")
-def baseline():
-    return scenarios.load("baseline")
-
-
-def _series(res, metric):
-    return res.summary[res.summary.metric == metric].set_index("year")["mean"]
+from simtables import baseline, paired, table, voluntary_exits  # noqa: F401 (baseline, table: fixtures)
+from simtables import summary_series as _series
 
 
 def _county_values(res, metric, year):
@@ -34,11 +19,9 @@ def _county_values(res, metric, year):
 def test_township_subsidy_lowers_exits(baseline, table):
     with_subsidy = scenarios.apply(baseline, {"pay.township_subsidy": True})
     kw = dict(years=3, replications=2, seed=20160701, table=table)
-    a = simulator.simulate(baseline, **kw)
-    b = simulator.simulate(with_subsidy, **kw)
+    a, b = paired(baseline, with_subsidy, **kw)
     start = a.years[0]
-    voluntary = lambda r: _series(r, "exits") - _series(r, "exits_retirement")  # noqa: E731
-    assert (voluntary(b).loc[start + 1:] < voluntary(a).loc[start + 1:]).all()
+    assert (voluntary_exits(b).loc[start + 1:] < voluntary_exits(a).loc[start + 1:]).all()
     assert _series(b, "turnover_rate").loc[start + 1] < _series(a, "turnover_rate").loc[start + 1]
     # year 1 starts from the same state and every person draws the same uniform: a subsidy can only
     # keep people, so no county loses more people than without it
@@ -74,9 +57,7 @@ def test_binding_caps_block_appointments(baseline, table):
             loose[f"posts.senior_cap.{tier}.{f}"] = 0.5
             loose[f"posts.intermediate_cap.{tier}.{f}"] = 0.5
     kw = dict(years=4, replications=1, seed=3, table=table)
-    t = simulator.simulate(scenarios.apply(baseline, tight), **kw)
-    b = simulator.simulate(baseline, **kw)
-    lo = simulator.simulate(scenarios.apply(baseline, loose), **kw)
+    t, b, lo = paired(scenarios.apply(baseline, tight), baseline, scenarios.apply(baseline, loose), **kw)
     sim = slice(t.years[1], None)
     assert _series(t, "promotions_senior").loc[sim].sum() == 0
     assert _series(t, "promotions_intermediate").loc[sim].sum() == 0
@@ -102,8 +83,7 @@ def test_cap_uplift_and_directed_posts_add_senior_posts_outside_the_cap(baseline
 def test_policy_2016_beats_baseline_on_coverage_in_year_10(baseline, table):
     policy = scenarios.load("policy-2016")
     kw = dict(years=10, replications=3, seed=20160701, table=table)
-    a = simulator.simulate(baseline, **kw)
-    b = simulator.simulate(policy, **kw)
+    a, b = paired(baseline, policy, **kw)
     y10 = a.years[0] + 10
     assert _series(b, "coverage").loc[y10] > _series(a, "coverage").loc[y10]
     # paired by replication (common random numbers): better in every replication

@@ -1,8 +1,9 @@
 """The web app's routes (Starlette), its token gate and its page templates (Jinja2).
 
 Pages: ``/scenario`` (edit and save a scenario), ``/compare`` (run a comparison), ``/budget`` (allocate a
-budget), ``/results`` (result folders, each at ``/results/<folder>``), ``/jobs/<key>`` (a run's progress and
-*Cancel*), ``/files/<folder>/<file>`` (a file of a result folder), ``/lang/<en|zh>`` (the switch).
+budget, by year and payer too: :mod:`.forms`), ``/results`` (result folders, each at ``/results/<folder>``, its
+workbook at ``/results/<folder>/results.xlsx``), ``/jobs/<key>`` (a run's progress and *Cancel*),
+``/files/<folder>/<file>`` (a file of a result folder), ``/lang/<en|zh>`` (the switch).
 Runs are :class:`grassroots.app.jobs.JobStore` jobs: the command line in a worker process.
 
 Safety: with a token (required off loopback) every request must carry it -- ``?token=`` in the URL (the
@@ -24,10 +25,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import (FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                                 Response)
 from starlette.routing import Route
 
-from . import editor, folders
+from . import editor, folders, forms
 from .i18n import LANGS, from_accept_language, t
 from .jobs import JobStore
 
@@ -36,6 +38,7 @@ MAX_REPLICATIONS = 200
 MAX_YEARS = 50
 TOKEN_COOKIE = "grassroots_token"
 TOKEN_HEADER = "x-grassroots-token"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
 
@@ -387,16 +390,24 @@ class App:
         confidence = None
         if form is not None and (form.get("confidence") or "").strip():
             confidence = number("confidence", 0.9, 0.01, 0.99)
+        path_raw = (form.get("budget_path") if form is not None else None) or ""
+        path = forms.budget_path(path_raw, errors)
+        if path is not None and objective == "cost":
+            errors["budget_path"] = ("budget_path: not with the smallest-budget objective (allowed: empty; "
+                                     "that objective finds the fund itself)")
+        payers = forms.payer_limits(form, errors)
         if form is None or errors:
             return self.page(request, "budget.html", status=400 if errors else 200, errors=errors,
                              options=self.scenario_options(), scenario=scen, provinces=self.province_options(lang),
                              chosen_provinces=provs, objective=objective, budget_million=budget_m, target=target,
                              fields=fields, all_fields=FIELDS, frontier=frontier, field_labels=self.field_labels(lang),
-                             confidence=confidence)
+                             confidence=confidence, budget_path=path_raw, payers=forms.PAYERS,
+                             payer_values={p: (form.get(f"payer_{p}") if form is not None else None) or ""
+                                           for p in forms.PAYERS})
         common = []
         for p in provs:
             common += ["--province", p]
-        common += ["--lang", lang]
+        common += ["--lang", lang] + forms.planning_argv(None, payers)
         budget = f"{budget_m * 1e6:.0f}"
         if 0 < len(fields) < len(FIELDS):          # the objective and targets count these fields only
             for f in fields:
@@ -406,7 +417,8 @@ class App:
             if confidence is not None:   # simulated: the smallest fund reaching the target with this probability
                 argv += ["--confidence", f"{confidence:g}", "--replications", "20"]
         else:
-            argv = ["optimize", ref, "--budget", budget, "--objective", objective, *common]   # --target: cost only
+            money = forms.planning_argv(path, {}) if path else ["--budget", budget]   # by year, or every year
+            argv = ["optimize", ref, *money, "--objective", objective, *common]   # --target: cost only
         hashes = self._hashes([ref])
         keys = [self.jobs.submit(argv, hashes, title=f"{argv[0]} {scen}")]
         if frontier:
@@ -493,6 +505,21 @@ class App:
                 "budget_summary": folders.budget_summary(folder, lang), "sized": folders.sized(folder, lang), "frontier": folders.frontier(folder, lang),
                 "map_png": base64.b64encode(png).decode() if png else None, "fields": fields}
 
+    async def excel(self, request: Request):
+        """The result folder as one workbook (``grassroots.excel``, the workbook ``--excel`` writes): the
+        folder's own ``results.xlsx`` when the command wrote one, else made now from its files."""
+        folder = folders.safe_path(self.root, request.path_params["name"])
+        m = folders.manifest(folder) if folder is not None and folder.is_dir() else None
+        if m is None:
+            return PlainTextResponse("404: no such result folder\n", status_code=404)
+        name = f"{folder.name}.xlsx"
+        if (folder / "results.xlsx").is_file():
+            return FileResponse(folder / "results.xlsx", media_type=XLSX_TYPE, filename=name)
+        from ..excel import workbook_bytes
+        data = await run_in_threadpool(workbook_bytes, folder, m)
+        return Response(data, media_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     async def file(self, request: Request):
         p = folders.safe_path(self.root, request.path_params["name"], request.path_params["rest"])
         if p is None or not p.is_file():
@@ -516,6 +543,7 @@ def create_app(root: str | Path = "results", token: str | None = None, loopback:
         Route("/jobs/{keys}", a.job), Route("/api/jobs/{keys}", a.job_api),
         Route("/jobs/{keys}/cancel", a.job_cancel, methods=["POST"]),
         Route("/results", a.results), Route("/results/{name}", a.result),
+        Route("/results/{name}/results.xlsx", a.excel),
         Route("/files/{name}/{rest:path}", a.file),
     ]
     app = Starlette(routes=routes)

@@ -17,7 +17,7 @@ from typing import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .figures import _finish, _styled
+from .figures import _finish, _styled, _year_axis
 from .labels import Labels, as_labels, label, text
 from .numbers import fixed, fmt_g4
 
@@ -67,6 +67,7 @@ def flow_figure(summary: pd.DataFrame, lang: str = "en", scenarios: Sequence[str
                 bottom = [b + v for b, v in zip(bottom, vals)]
             ax.set_title(L.scenario(sc))
             ax.set_xlabel(L("year"))
+            _year_axis(ax)                      # whole years only (bars stand at integer years)
             ax.grid(axis="y", alpha=0.3)
         axes[0].set_ylabel(L.text("flows_axis"))
         axes[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

@@ -236,13 +236,12 @@ def with_county_names(allocation: pd.DataFrame) -> pd.DataFrame:
     if has_name and has_pref:
         return allocation
     import scenarios
-    div = scenarios.divisions().set_index("code")
-    ids = allocation["county_id"].astype(str)
-    if not ids.isin(div.index).all():
+    names = scenarios.county_names(allocation["county_id"])
+    if names is None:
         return allocation
     out = allocation.copy()
     if not has_name:
-        out["county_name"] = ids.map(div["name"]).to_numpy()
+        out["county_name"] = names["name"].to_numpy()
     if not has_pref:
-        out["prefecture_name"] = ids.map(div["prefecture_name"]).to_numpy()
+        out["prefecture_name"] = names["prefecture_name"].to_numpy()
     return out

@@ -208,3 +208,17 @@ def divisions() -> pd.DataFrame:
     (representative point, degrees, GCJ-02), land_border (bool).  Sorted by code.
     """
     return _divisions_cached().copy()
+
+
+def county_names(ids) -> pd.DataFrame | None:
+    """Each county id's ``name`` and ``prefecture_name`` from the bundled division list (:func:`divisions`).
+
+    ``ids``: GB/T 2260 county codes (strings or integers; any sequence or Series).  Returns one row per id, in
+    the order given (index 0..n-1), or None when any id is not a code of that list (a synthetic or user
+    table's ids), so that callers label only tables of real counties.
+    """
+    codes = pd.Series(ids).astype(str).to_numpy()
+    div = _divisions_cached().set_index("code")
+    if not pd.Index(codes).isin(div.index).all():
+        return None
+    return div.loc[codes, ["name", "prefecture_name"]].reset_index(drop=True)

@@ -163,33 +163,29 @@ def stable_argsort(key):
 
 
 @njit(cache=True)
-def appoint_level(idx, unit, at_title, pid, free_u, add_order):
-    """Of the candidates ``idx`` (ascending), those appointed (ascending): per unit, the first ``free_u`` by priority.
+def take_by_priority(cand_unit, free, priority):
+    """Which candidates a unit takes: per unit, the ``free[u]`` (int64 per unit) of highest ``priority``.
 
-    Priority = min(years at title, 99) + 0.001 x APPOINT_ORDER uniform
-    (float64).  The contested candidates are sorted once by priority alone
-    (highest first, stable) and taken in that order while their unit has a
-    free post: the per-unit ranking of ``population.rank_within`` without a
-    ``span``, exact (a key ``unit x 400 - priority`` would round near-equal
-    priorities together at large unit numbers and leave them to row order).
-    Only exactly equal priorities (a tie of 53-bit draws) go by position.
-    Units with no free post appoint nobody; units with at least as many free
-    posts as candidates appoint all of them without sorting.
+    ``cand_unit``: each candidate's unit (int64); ``priority``: float64 per candidate.  Returns a bool per
+    candidate.  Units with no free place take nobody; units with at least as many free places as candidates
+    take them all without sorting.  The rest (contested) are sorted once by priority alone (highest first,
+    stable: exactly equal priorities go by position) and taken in that order while their unit has room --
+    the per-unit ranking of ``population.rank_within`` without a ``span``, exact (a key ``unit x 400 -
+    priority`` would round near-equal priorities together at large unit numbers).  Shared by appointments
+    (:func:`appoint_level`) and internal moves (``moves.accept_moves``).
     """
-    m = idx.shape[0]
-    nu = free_u.shape[0]
+    m = cand_unit.shape[0]
+    nu = free.shape[0]
     cnt = np.zeros(nu, dtype=np.int64)
     for j in range(m):
-        u = unit[idx[j]]
-        if free_u[u] > 0:
-            cnt[u] += 1
+        cnt[cand_unit[j]] += 1
     sel = np.zeros(m, dtype=np.bool_)
     contested = np.empty(m, dtype=np.int64)
     nc = 0
     for j in range(m):
-        u = unit[idx[j]]
-        if free_u[u] > 0:
-            if cnt[u] <= free_u[u]:
+        u = cand_unit[j]
+        if free[u] > 0:
+            if cnt[u] <= free[u]:
                 sel[j] = True
             else:
                 contested[nc] = j
@@ -197,17 +193,35 @@ def appoint_level(idx, unit, at_title, pid, free_u, add_order):
     if nc > 0:
         key = np.empty(nc, dtype=np.float64)
         for k in range(nc):
-            i = idx[contested[k]]
-            a = np.float64(at_title[i])
-            key[k] = -((a if a < 99.0 else 99.0) + splitmix_uniform(add_order, pid[i]) * 1e-3)
+            key[k] = -priority[contested[k]]
         order = stable_argsort(key)
         taken = np.zeros(nu, dtype=np.int64)
         for k in range(nc):
             j = contested[order[k]]
-            u = unit[idx[j]]
-            if taken[u] < free_u[u]:
+            u = cand_unit[j]
+            if taken[u] < free[u]:
                 sel[j] = True
             taken[u] += 1
+    return sel
+
+
+@njit(cache=True)
+def appoint_level(idx, unit, at_title, pid, free_u, add_order):
+    """Of the candidates ``idx`` (ascending), those appointed (ascending): per unit, the first ``free_u`` by priority.
+
+    Priority = min(years at title, 99) + 0.001 x APPOINT_ORDER uniform
+    (float64); the per-unit ranking is :func:`take_by_priority` (only
+    exactly equal priorities, a tie of 53-bit draws, go by position).
+    """
+    m = idx.shape[0]
+    cand_unit = np.empty(m, dtype=np.int64)
+    priority = np.empty(m, dtype=np.float64)
+    for j in range(m):
+        i = idx[j]
+        cand_unit[j] = unit[i]
+        a = np.float64(at_title[i])
+        priority[j] = (a if a < 99.0 else 99.0) + splitmix_uniform(add_order, pid[i]) * 1e-3
+    sel = take_by_priority(cand_unit, free_u, priority)
     n_sel = 0
     for j in range(m):
         n_sel += sel[j]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .careers import stable_argsort
+from .careers import take_by_priority
 from .common import STATE_WIDTH, flagged, splitmix_uniform
 
 N_COMBO = 54
@@ -106,34 +106,11 @@ def accept_moves(idx, dest, skill, pid, add_rank, offers):
     ``offers`` (int64 per unit).  Priority = skill + 0.001 x MOVE_RANK uniform (float64).  Returns the accepted
     positions into ``idx`` (ascending).  Units with enough offers take every applicant without sorting."""
     m = idx.shape[0]
-    nu = offers.shape[0]
-    cnt = np.zeros(nu, dtype=np.int64)
+    priority = np.empty(m, dtype=np.float64)
     for j in range(m):
-        cnt[dest[j]] += 1
-    sel = np.zeros(m, dtype=np.bool_)
-    contested = np.empty(m, dtype=np.int64)
-    nc = 0
-    for j in range(m):
-        d = dest[j]
-        if offers[d] > 0:
-            if cnt[d] <= offers[d]:
-                sel[j] = True
-            else:
-                contested[nc] = j
-                nc += 1
-    if nc > 0:
-        key = np.empty(nc, dtype=np.float64)
-        for k in range(nc):
-            i = idx[contested[k]]
-            key[k] = -(np.float64(skill[i]) + splitmix_uniform(add_rank, pid[i]) * 1e-3)
-        order = stable_argsort(key)
-        taken = np.zeros(nu, dtype=np.int64)
-        for k in range(nc):
-            j = contested[order[k]]
-            d = dest[j]
-            if taken[d] < offers[d]:
-                sel[j] = True
-            taken[d] += 1
+        i = idx[j]
+        priority[j] = np.float64(skill[i]) + splitmix_uniform(add_rank, pid[i]) * 1e-3
+    sel = take_by_priority(dest, offers, priority)
     return flagged(sel)
 
 

@@ -297,6 +297,15 @@ class Programme:
     min_hardship_class: int = param(
         "hardship class 0-6", "programme definition: only counties of this hardship class or above receive places "
         "(0 = every county of the regions; see baseline.toml line comment)", 0, 6)
+    applicants_per_place: float = param(
+        "applicants per place in a class-0 township with no incentives",
+        "take-up (simulator/programmes.py, take_up): a placed place is taken up with probability 1 - exp(-A), "
+        "A = this x the attractiveness of the county's township entry post (hardship, remoteness, pay, as for "
+        "open recruitment); 0 = not modelled (every placed place is taken up); see baseline.toml line comment", 0, 1000)
+    central_funded_share: float = ratio(
+        "funding rule (simulator/programmes.py): the share of the places funded by the central budget, placed only "
+        "in counties of central and western provinces (the central subsidy goes to 中西部); the rest is shared over "
+        "all the programme's regions by township demand; see baseline.toml line comment")
 
 
 @dataclass(frozen=True)

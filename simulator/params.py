@@ -126,6 +126,8 @@ class Params:
     prog_post_term_stay: np.ndarray          # [P]
     prog_recruit_skill: np.ndarray           # [P]
     prog_min_hardship: np.ndarray            # [P] int: lowest hardship class receiving places
+    prog_applicants: np.ndarray              # [P] applicants per place, class-0 township (0 = every place taken up)
+    prog_central_share: np.ndarray           # [P] share of places funded centrally, placed in central/west only
     # training
     training_hours: float
     training_cost_per_hour: float
@@ -283,6 +285,8 @@ def _compile(sc, digest: str) -> Params:
         prog_post_term_stay=np.array([g.post_term_stay for g in progs], dtype=float),
         prog_recruit_skill=np.array([g.recruit_skill for g in progs], dtype=float),
         prog_min_hardship=np.array([int(g.min_hardship_class) for g in progs], dtype=np.int64),
+        prog_applicants=np.array([g.applicants_per_place for g in progs], dtype=float),
+        prog_central_share=np.array([g.central_funded_share for g in progs], dtype=float),
         training_hours=float(tr.hours_per_year),
         training_cost_per_hour=float(tr.cost_per_hour),
         skill_gain_per_100h=float(tr.skill_gain_per_100h),

@@ -141,9 +141,10 @@ class Behaviour:
     breach_observed_penalty_yuan: float = money(
         "yuan", "the breach penalty in force where breach_rate was observed (compulsory-service medical graduates); "
         "only a penalty above or below it shifts the breach odds (assumption: = free_medical_students.breach_penalty_yuan)")
-    exit_age_slope: float = param(
-        "logit per year of age above 40", "assumption: younger staff leave more (turnover falls with age and tenure); "
-        "calibrated to the published age structure (backtest: rural teachers under 35 in 2020)", -0.5, 0.5)
+    exit_age_slope: Mapping[Field, float] = param(
+        "logit per year of age above 40, by field", "assumption: younger staff leave more (turnover falls with age "
+        "and tenure; rural teachers: about half of those first assigned to rural schools later move to county/town "
+        "schools, FACTS.md); see baseline.toml line comment", -0.5, 0.5)
     outside_performance_share: float = param(
         "performance pay / base pay of the outside option", "assumption: outside employers do not follow 57号 §9, "
         "so the outside pay keeps the 2016 performance share (= baseline pay.performance_share)", 0, 5)

@@ -73,7 +73,7 @@ class Params:
     breach_rate: float
     breach_observed_penalty: float           # yuan: the penalty in force where breach_rate was observed
     outside_performance_share: float         # performance share of the outside option's pay
-    exit_age_slope: float                    # logit per year of age above behaviour.AGE_REF
+    exit_age_slope: np.ndarray               # [F] logit per year of age above behaviour.AGE_REF
     penalty_salience: float                  # utility per 1,000 yuan
     upward_rate: float                       # share/yr = rate per reserved share x reserved share
     upward_min_years: float                  # years served before a reserved (upward) post is open
@@ -237,7 +237,7 @@ def _compile(sc, digest: str) -> Params:
         breach_rate=float(b.breach_rate),
         breach_observed_penalty=float(b.breach_observed_penalty_yuan),
         outside_performance_share=float(b.outside_performance_share),
-        exit_age_slope=float(b.exit_age_slope),
+        exit_age_slope=_by(b.exit_age_slope, FIELDS),
         penalty_salience=float(b.penalty_salience),
         upward_rate=float(b.upward_rate_per_reserved_share) * float(r.reserved_upward_share),
         upward_min_years=float(r.reserved_upward_min_years),

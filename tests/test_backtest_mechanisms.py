@@ -112,3 +112,35 @@ def test_backtest_within_count_known_answer():
     assert s.loc[("held out 2021-2025", "all"), "within"] == 1
     assert s.loc[("held out 2021-2025", "outcome"), "share_within"] == 0.0
     assert s.loc[("all", "all"), "share_within"] == pytest.approx(2 / 5)
+
+
+def test_exit_age_slope_is_by_field_and_skips_the_obligated():
+    """Known answers: the age term is slope[field] x (age - 40), none in other fields, none during an obligation."""
+    from simulator import behaviour
+    p = _params(**{"behaviour.exit_age_slope.education": -0.3})
+    one = dict(tier=np.array([1, 1]), region=np.array([2, 2]), hardship_class=np.array([1, 1]),
+               grade_out=np.array([13, 13]), income_stay=np.array([4000.0, 4000.0]), in_bianzhi=np.array([True, True]),
+               wait_years=np.array([3.0, 3.0]), penalty_yuan=np.array([0.0, 0.0]))
+    free = np.array([False, False])
+    for f, slope in ((EDU, -0.3), (FIELDS.index("health"), 0.0)):
+        v = behaviour.leave_logit(p, field=np.array([f, f]), age=np.array([25.0, 55.0]), obligated=free, **one)
+        assert v[0] - v[1] == pytest.approx(-slope * 30, abs=1e-5)
+    v = behaviour.leave_logit(p, field=np.array([EDU, EDU]), age=np.array([25.0, 55.0]),
+                              obligated=np.array([True, True]), **one)
+    assert v[0] == pytest.approx(v[1], abs=1e-6)                # obligated: anchored on the breach rate, no age term
+
+
+def test_exit_age_slope_younger_teachers_leave_more_in_a_simulation():
+    from tests.simtables import small_table
+    sc = scenarios.apply(scenarios.load("baseline"), {"behaviour.exit_age_slope.education": -0.3})
+    m = TalentModel(sc, small_table(6, 1.0), seed=4, years=2)
+    m.step()
+    m.start_year(2)
+    from simulator import behaviour
+    fast = behaviour.leave_logits(m.p, m.staff, m.ctx)
+    ref = behaviour.leave_logits(m.p, m.staff, m.ctx, reference=True)
+    np.testing.assert_allclose(fast, ref, atol=2e-4)             # the fast path computes the same formula
+    assert (fast <= behaviour.leave_logit_bound(m.p, m.ctx)[m.staff.unit]).all()
+    edu = m.ctx.unit_field[m.staff.unit] == EDU
+    young, old = edu & (m.staff.age < 30), edu & (m.staff.age > 50)
+    assert young.any() and old.any() and fast[young].mean() > fast[old].mean() + 3.0

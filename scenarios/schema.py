@@ -141,9 +141,10 @@ class Behaviour:
     breach_observed_penalty_yuan: float = money(
         "yuan", "the breach penalty in force where breach_rate was observed (compulsory-service medical graduates); "
         "only a penalty above or below it shifts the breach odds (assumption: = free_medical_students.breach_penalty_yuan)")
-    exit_age_slope: float = param(
-        "logit per year of age above 40", "assumption: younger staff leave more (turnover falls with age and tenure); "
-        "calibrated to the published age structure (backtest: rural teachers under 35 in 2020)", -0.5, 0.5)
+    exit_age_slope: Mapping[Field, float] = param(
+        "logit per year of age above 40, by field", "assumption: younger staff leave more (turnover falls with age "
+        "and tenure; rural teachers: about half of those first assigned to rural schools later move to county/town "
+        "schools, FACTS.md); see baseline.toml line comment", -0.5, 0.5)
     outside_performance_share: float = param(
         "performance pay / base pay of the outside option", "assumption: outside employers do not follow 57号 §9, "
         "so the outside pay keeps the 2016 performance share (= baseline pay.performance_share)", 0, 5)
@@ -297,6 +298,15 @@ class Programme:
     min_hardship_class: int = param(
         "hardship class 0-6", "programme definition: only counties of this hardship class or above receive places "
         "(0 = every county of the regions; see baseline.toml line comment)", 0, 6)
+    applicants_per_place: float = param(
+        "applicants per place in a class-0 township with no incentives",
+        "take-up (simulator/programmes.py, take_up): a placed place is taken up with probability 1 - exp(-A), "
+        "A = this x the attractiveness of the county's township entry post (hardship, remoteness, pay, as for "
+        "open recruitment); 0 = not modelled (every placed place is taken up); see baseline.toml line comment", 0, 1000)
+    central_funded_share: float = ratio(
+        "funding rule (simulator/programmes.py): the share of the places funded by the central budget, placed only "
+        "in counties of central and western provinces (the central subsidy goes to 中西部); the rest is shared over "
+        "all the programme's regions by township demand; see baseline.toml line comment")
 
 
 @dataclass(frozen=True)

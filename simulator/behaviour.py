@@ -12,7 +12,11 @@ in field *f* the log-odds of leaving this year are::
                 - WTP_promotion     x prospect_i ]        career: prospect_i = -ln(W_i / 2) / ln(5 / 2)
         + 1[obligated] x ( logit(breach_rate) - logit(exit_rate_target_f)
                            - penalty_salience x (breach_penalty - breach_observed_penalty) / 1000 )
-        + exit_age_slope x (age_i - 40)                   younger staff leave more (slope < 0)
+        + 1[not obligated] x exit_age_slope_f x (age_i - 40)   younger staff leave more (slope < 0)
+
+The age term does not apply during a programme obligation: the obligated leave
+at the observed breach rate, which was observed on young graduates (so the age
+gradient is already in that anchor; adding it would count youth twice).
 
 with ``b = behaviour.income_coef / 1000`` (utility per yuan/month): the DCE
 willingness-to-pay figures of FACTS.md (HRH 2021) become utility through the
@@ -115,8 +119,9 @@ def leave_logit(p: Params, *, field, tier, region, hardship_class, grade_out, in
             - p.wtp_training * train
             - p.wtp_promotion * prospect_score(wait_years))
     v = p.exit_intercept[field] + b * attr
-    if age is not None and p.exit_age_slope:
-        v = v + p.exit_age_slope * (np.asarray(age, dtype=np.float32) - np.float32(AGE_REF))
+    if age is not None and np.any(p.exit_age_slope):       # not during an obligation (module docstring)
+        term = p.exit_age_slope[field] * (np.asarray(age, dtype=np.float32) - np.float32(AGE_REF))
+        v = v + np.where(obligated, 0.0, term)
     if np.any(obligated):
         shift = (_logit(p.breach_rate) - _logit(p.exit_rate_target[field])
                  - p.penalty_salience * (penalty_yuan - p.breach_observed_penalty) / 1000.0)
@@ -271,8 +276,10 @@ def fast_logits(p: Params, staff, ctx, idx: np.ndarray) -> np.ndarray:
         np.float32(1.0 / SKILL_BIN), ctx.inv_a, p.min_years.astype(np.float32), bool(p.exceptional_promotion),
         kernels.like_float32(p.exceptional_after_years), np.float32(b * p.wtp_public))
     v -= np.float32(b * p.wtp_promotion) * prospect_score(w)                              # career prospects
-    if p.exit_age_slope:                                                                  # age
-        v += np.float32(p.exit_age_slope) * (staff.age[idx] - np.float32(AGE_REF))
+    if np.any(p.exit_age_slope):                                                          # age, by field
+        slope = p.exit_age_slope.astype(np.float32)[ctx.unit_field[staff.unit[idx]]]
+        free = ~(staff.in_term[idx] & (staff.obligation[idx] > 0))                       # not during an obligation
+        v += np.where(free, slope * (staff.age[idx] - np.float32(AGE_REF)), np.float32(0.0)).astype(np.float32)
     kernels.leave_logit_rest(
         idx, v, staff.unit, staff.served, staff.remote, staff.directed, staff.post, staff.grade, staff.in_term,
         staff.obligation, staff.programme, ctx.unit_tier, ctx.unit_region, ctx.unit_field,
@@ -299,7 +306,8 @@ def leave_logit_bound(p: Params, ctx) -> np.ndarray:
     shift = float(np.max(logit_terms(p)["shift"]))
     worst_prospect = -float(prospect_score(np.array([W_MAX]))[0])
     ages = np.array([p.entry_age, p.retirement_age + 1.0]) - AGE_REF                     # nobody is younger or older
-    age_term = max(0.0, float(np.max(p.exit_age_slope * ages)))
+    slope = p.exit_age_slope[ctx.unit_field]                                              # [units]
+    age_term = np.maximum(0.0, np.maximum(slope * ages[0], slope * ages[1]))
     return top + b * p.wtp_public + b * p.wtp_promotion * worst_prospect + max(0.0, shift) + age_term + 1e-3
 
 

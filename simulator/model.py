@@ -266,8 +266,9 @@ class TalentModel(mesa.Model):
     def _entitlements(self, p: Params) -> np.ndarray:
         """Programme places per year per [county, programme, field] under ``p`` (``programmes``)."""
         base_pf = programmes.programme_base(self._programme_base_rf, p)
+        funded = programmes.programme_base(self._programme_base_rf, p, funded=True) if np.any(p.prog_central_share) else None
         return programmes.entitlement_rates(p, self.geo.region, self.geo.demand[:, :, TOWNSHIP], base_pf,
-                                            hardship=self.geo.hardship)
+                                            hardship=self.geo.hardship, base_funded_pf=funded)
 
     def _params_of_year(self, t: int) -> None:
         """Time paths: the parameters of calendar year start_year + t; programme entitlements follow them."""
@@ -481,6 +482,13 @@ class TalentModel(mesa.Model):
         programmes.redistribute(p, self._province_index, programmes.eligibility(p, self.geo.region, self.geo.hardship),
                                 inst.vacancies[..., TOWNSHIP], inst.quota[..., TOWNSHIP], inst.prog_placed,
                                 inst.prog_unfilled)
+        if np.any(p.prog_applicants > 0):      # take-up of the places placed (programmes.take_up)
+            a_town = recruitment.applicants_per_post(p, 13, ctx.unit_field, ctx.unit_tier, ctx.unit_hardship,
+                                                     ctx.unit_remote, ctx.allowance)
+            apv = p.applicants_per_vacancy[ctx.unit_field]
+            attract = np.where(apv > 0, a_town / np.where(apv > 0, apv, 1.0), 0.0)
+            attract = attract.reshape(self.n_counties, NF, NT)[:, :, TOWNSHIP]
+            programmes.take_up(seed, t, p, inst.prog_placed, inst.prog_unfilled, attract)
         if self.alloc is not None:
             inst.prog_placed += self.alloc.at("places", t)   # extra participants, placed outside the vacancy check
         new = []

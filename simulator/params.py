@@ -73,7 +73,7 @@ class Params:
     breach_rate: float
     breach_observed_penalty: float           # yuan: the penalty in force where breach_rate was observed
     outside_performance_share: float         # performance share of the outside option's pay
-    exit_age_slope: float                    # logit per year of age above behaviour.AGE_REF
+    exit_age_slope: np.ndarray               # [F] logit per year of age above behaviour.AGE_REF
     penalty_salience: float                  # utility per 1,000 yuan
     upward_rate: float                       # share/yr = rate per reserved share x reserved share
     upward_min_years: float                  # years served before a reserved (upward) post is open
@@ -126,6 +126,8 @@ class Params:
     prog_post_term_stay: np.ndarray          # [P]
     prog_recruit_skill: np.ndarray           # [P]
     prog_min_hardship: np.ndarray            # [P] int: lowest hardship class receiving places
+    prog_applicants: np.ndarray              # [P] applicants per place, class-0 township (0 = every place taken up)
+    prog_central_share: np.ndarray           # [P] share of places funded centrally, placed in central/west only
     # training
     training_hours: float
     training_cost_per_hour: float
@@ -235,7 +237,7 @@ def _compile(sc, digest: str) -> Params:
         breach_rate=float(b.breach_rate),
         breach_observed_penalty=float(b.breach_observed_penalty_yuan),
         outside_performance_share=float(b.outside_performance_share),
-        exit_age_slope=float(b.exit_age_slope),
+        exit_age_slope=_by(b.exit_age_slope, FIELDS),
         penalty_salience=float(b.penalty_salience),
         upward_rate=float(b.upward_rate_per_reserved_share) * float(r.reserved_upward_share),
         upward_min_years=float(r.reserved_upward_min_years),
@@ -283,6 +285,8 @@ def _compile(sc, digest: str) -> Params:
         prog_post_term_stay=np.array([g.post_term_stay for g in progs], dtype=float),
         prog_recruit_skill=np.array([g.recruit_skill for g in progs], dtype=float),
         prog_min_hardship=np.array([int(g.min_hardship_class) for g in progs], dtype=np.int64),
+        prog_applicants=np.array([g.applicants_per_place for g in progs], dtype=float),
+        prog_central_share=np.array([g.central_funded_share for g in progs], dtype=float),
         training_hours=float(tr.hours_per_year),
         training_cost_per_hour=float(tr.cost_per_hour),
         skill_gain_per_100h=float(tr.skill_gain_per_100h),

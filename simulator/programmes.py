@@ -10,6 +10,10 @@ of that field in the eligible counties::
 
     places[c, p, f] = places_p x share_pf x demand_township[c, f] / sum over eligible counties nationally
 
+(with ``central_funded_share`` s > 0, the funding rule: a share s of the places is on
+the central subsidy and goes only to the eligible counties of central and western
+provinces, ``FUNDED_REGIONS``, by their share of those counties' township demand; the
+other 1 - s is shared as above over every eligible county),
 so simulating one province gives it its national share (the national
 denominators, township demand per [region, hardship class, field], come from
 the bundled national table, or from the table passed in when it is not a
@@ -31,6 +35,12 @@ vacancies in the field after their own placements (their open-recruitment
 quota is cut to what is left), in proportion to those vacancies (as provinces allocate their central quota
 to counties with vacancies; assumption).  What cannot be placed anywhere in the
 province is counted as ``programme_places_unfilled`` and lost (not carried).
+**Take-up** (``take_up``, when ``applicants_per_place`` > 0): each place placed is
+taken up only if it draws an applicant, probability ``1 - exp(-A)`` with ``A =
+applicants_per_place x`` the attractiveness of the county's township entry post (the
+terms of open recruitment: hardship class, remoteness, allowances, pay), so places in
+hard counties fail more often (2018: 85,200 of 90,000 special posts filled); places
+not taken up are counted unfilled and lost.
 
 Participants serve ``term_years`` (rounded up to whole years) on a contract
 (outside 编制 during the term; assumption), receive the programme subsidy
@@ -49,6 +59,8 @@ from .params import Params
 
 
 N_HARDSHIP = 7  # hardship classes 0..6
+FUNDED_REGIONS = ("central", "west")   # central_funded_share: regions of the central subsidy (中西部)
+FUNDED_MASK = np.array([r in FUNDED_REGIONS for r in ("east", "central", "west")], dtype=bool)  # REGIONS order
 INITIAL_CARRY = 0.5  # places: the bureaus' carried fraction at the start (rounding, not rounding down)
 
 
@@ -58,19 +70,22 @@ def eligible_classes(p: Params) -> np.ndarray:
     return p.prog_regions[:, :, None] & k_ok[:, None, :]
 
 
-def programme_base(demand_township: np.ndarray, p: Params) -> np.ndarray:
+def programme_base(demand_township: np.ndarray, p: Params, funded: bool = False) -> np.ndarray:
     """National township demand of the eligible counties per [programme, field] (denominators).
 
     ``demand_township``: national township demand per [region, hardship class, field] (or per
-    [region, field], usable only when no programme restricts hardship classes).
+    [region, field], usable only when no programme restricts hardship classes).  ``funded``: only
+    the counties of the centrally funded regions (``FUNDED_REGIONS``, the funding rule).
     """
     d = np.asarray(demand_township, dtype=float)
+    regions = p.prog_regions & (FUNDED_MASK[None, :] if funded else True)
     if d.ndim == 2:
         if np.any(p.prog_min_hardship > 0):
             raise ValueError("programme denominators per [region, field] cannot apply min_hardship_class: "
                              "pass them per [region, hardship class, field]")
-        return p.prog_regions.astype(float) @ d  # [P, R] @ [R, F]
-    return np.einsum("prk,rkf->pf", eligible_classes(p).astype(float), d)
+        return regions.astype(float) @ d  # [P, R] @ [R, F]
+    k_ok = np.arange(N_HARDSHIP)[None, :] >= p.prog_min_hardship[:, None]
+    return np.einsum("prk,rkf->pf", (regions[:, :, None] & k_ok[:, None, :]).astype(float), d)
 
 
 def eligibility(p: Params, region: np.ndarray, hardship: np.ndarray | None = None) -> np.ndarray:
@@ -82,13 +97,54 @@ def eligibility(p: Params, region: np.ndarray, hardship: np.ndarray | None = Non
 
 
 def entitlement_rates(p: Params, region: np.ndarray, demand_township: np.ndarray, base_pf: np.ndarray,
-                      hardship: np.ndarray | None = None) -> np.ndarray:
-    """Places per year per [county, programme, field] (fractional)."""
+                      hardship: np.ndarray | None = None, base_funded_pf: np.ndarray | None = None) -> np.ndarray:
+    """Places per year per [county, programme, field] (fractional).
+
+    ``base_funded_pf``: ``programme_base(..., funded=True)``, needed when a programme has a
+    ``central_funded_share`` (that share of its places goes to the eligible counties of
+    ``FUNDED_REGIONS`` only, by their township demand; the rest to every eligible county).
+    """
     eligible = eligibility(p, region, hardship)  # [C, P]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(base_pf[None, :, :] > 0, demand_township[:, None, :] / np.where(base_pf > 0, base_pf, 1.0)[None], 0.0)
     places_pf = p.prog_places[:, None] * p.prog_field_shares  # [P, F]
-    return eligible[:, :, None] * share * places_pf[None, :, :]
+    cs = np.asarray(p.prog_central_share, dtype=float)[:, None]            # [P, 1]
+    out = eligible[:, :, None] * _share(demand_township, base_pf) * ((1.0 - cs) * places_pf)[None, :, :]
+    if np.any(cs > 0):
+        if base_funded_pf is None:
+            raise ValueError("central_funded_share needs the funded denominators (base_funded_pf)")
+        funded = eligible & FUNDED_MASK[np.asarray(region)][:, None]
+        out = out + funded[:, :, None] * _share(demand_township, base_funded_pf) * (cs * places_pf)[None, :, :]
+    return out
+
+
+def _share(demand_township: np.ndarray, base_pf: np.ndarray) -> np.ndarray:
+    """[C, P, F] county demand / national denominator (0 where the denominator is 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(base_pf[None, :, :] > 0,
+                        demand_township[:, None, :] / np.where(base_pf > 0, base_pf, 1.0)[None], 0.0)
+
+
+def take_up(seed: int, t: int, p: Params, placed: np.ndarray, unfilled: np.ndarray, attract: np.ndarray) -> None:
+    """Take-up of the places placed this year (arrays [C, P, F], updated in place).
+
+    A place placed in a county's township unit of field f is taken up when it draws at least one
+    applicant: probability ``1 - exp(-A)``, ``A = applicants_per_place[p] x attract[c, f]``, where
+    ``attract`` is the attractiveness of the unit's entry post relative to a class-0 township with
+    no incentives (``recruitment.applicants_per_post / applicants_per_vacancy``: hardship class,
+    remoteness, allowances, pay), so hard counties fill fewer places.  One draw per place
+    (``recruitment.fill``, stream ``rng.PROGRAMME_TAKEUP + programme``).  Places not taken up are
+    moved to ``unfilled`` (lost: the year's recruitment round is over; assumption).  Programmes
+    with ``applicants_per_place = 0`` are untouched (every place taken up).
+    """
+    from . import recruitment, rng
+    for j in np.flatnonzero(p.prog_applicants > 0):
+        q = placed[:, j, :]
+        if not q.any():
+            continue
+        a = float(p.prog_applicants[j]) * attract
+        taken = recruitment.fill(seed, t, rng.PROGRAMME_TAKEUP + int(j), q.reshape(-1), a.reshape(-1))
+        taken = taken.reshape(q.shape).astype(placed.dtype)
+        unfilled[:, j, :] += q - taken
+        placed[:, j, :] = taken
 
 
 def place(rate: np.ndarray, carry: np.ndarray, vacancies_township: np.ndarray,

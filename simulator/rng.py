@@ -53,6 +53,7 @@ RECRUIT_CONTRACT = 42
 RECRUIT_REMOTE = 43
 RECRUIT_AGE = 44
 SPECIAL_FILL = 45
+PROGRAMME_TAKEUP = 50   # + programme index (50..56): take-up of programme places
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

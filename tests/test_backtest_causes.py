@@ -147,7 +147,7 @@ def test_exit_age_slope_younger_leave_more_fast_equals_reference_and_bound_holds
     import copy
 
     from tests.simtables import small_table
-    sc = scenarios.apply(scenarios.load("policy-2016"), {"behaviour.exit_age_slope": -0.08})
+    sc = scenarios.apply(scenarios.load("policy-2016"), {"behaviour.exit_age_slope.education": -0.08})
     p = compile_params(sc)
     kw = dict(field=np.array([1, 1]), tier=np.array([1, 1]), region=np.array([2, 2]), hardship_class=np.array([0, 0]),
               grade_out=np.array([13, 13]), income_stay=np.array([4000.0, 4000.0]), in_bianzhi=np.array([True, True]),

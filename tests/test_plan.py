@@ -525,3 +525,24 @@ def test_cmd_size_budget_confidence_passes_field_and_path(tmp_path, monkeypatch)
     assert seen["payer_budget"] == {"central": 5e5}
     sol = json.loads((tmp_path / "run" / "solution.json").read_text())
     assert sol["planning"]["fields"] == ["education"] and sol["confidence"]["budget_path_yuan"] == [5e5, 1.5e6]
+
+
+def test_direct_hires_are_recruits(sc, table, base):
+    """Direct hires (§7 直接考察) are entries: ``recruits_direct_hire`` counts them exactly (2 per county x field in
+    year 2), ``recruits`` includes them, and the accounting identity staff(t) = staff(t-1) + recruits - exits +
+    moves_in - moves_out holds in every county x field x year (1 replication, seed 7)."""
+    alloc = _rows(table, "direct_hire", 2).assign(year=2)
+    r = simulator.simulate(sc, years=YEARS, replications=1, seed=7, table=table, allocation=alloc, keep_records=True)
+    from simulator.metrics import RAW_INDEX
+    raw = r.replication_records[0].raw
+    hired = raw[RAW_INDEX["recruits_direct_hire"]]
+    n_cells = 2 * len(table)
+    assert hired[:, 2].sum() == 2 * n_cells and hired[:, 1].sum() == 0 and hired[:, 3].sum() == 0
+    parts = ["recruits_open", "recruits_special_post", "recruits_direct_hire"] + \
+            [f"recruits_{p}" for p in simulator.params.PROGRAMMES]
+    np.testing.assert_array_equal(raw[RAW_INDEX["recruits"]], sum(raw[RAW_INDEX[m]] for m in parts))
+    st = raw[RAW_INDEX["staff"]]
+    flow = raw[RAW_INDEX["recruits"]] - raw[RAW_INDEX["exits"]] + raw[RAW_INDEX["moves_in"]] - raw[RAW_INDEX["moves_out"]]
+    np.testing.assert_allclose(st[:, 1:], st[:, :-1] + flow[:, 1:], atol=1e-9)
+    base_hired = base.summary[base.summary.metric == "recruits_direct_hire"]["mean"]
+    assert len(base_hired) and (base_hired == 0).all()

@@ -227,8 +227,8 @@ def _size_budget_confidence(args) -> int:
     target = args.target if args.target is not None else o.coverage_target
     share = args.share if args.share is not None else o.target_share_of_counties
     cap = max_budget(args, sc)
-    what = f"field of {', '.join(fields)}" if fields else "field"
-    opts.say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in every "
+    what = ", ".join(fields) if fields else "every field"
+    opts.say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in "
                    f"{what}, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per "
                    f"budget; at most {cap:,.0f} yuan/year"
                    + ("; money by year in the shape of --budget-path (the fund is its mean)" if settings["budget_path"] else ""))

@@ -124,11 +124,13 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
                 return pr.allocation, pr
         if event_fn is None:
             event_fn = simulator_event_fn(sc, tab, int(sc.horizon.years), target, share, workers, fields=fields)
-        if hi is None:   # start from the optimizer's deterministic smallest fund (doubling/bisection correct it)
-            import optimizer
+        if hi is None:   # start from the optimizer's deterministic smallest fund (doubling/bisection correct it),
+            import optimizer   # planned against the simulated status quo as ``size-budget`` without --confidence
+            from .world import planned_inputs
             try:
-                det = optimizer.size_budget(optimizer.from_scenario(sc, table=tab, fields=fields, payer_budget=payer_budget),
-                                            target, share, marginals=False)
+                inp, _ = planned_inputs(sc, tab, years=int(sc.horizon.years), fields=fields, payer_budget=payer_budget,
+                                        replications=plan_replications, seed=seed, workers=workers)
+                det = optimizer.size_budget(inp, target, share, marginals=False)
                 hi = float(det.solution["budget_yuan"]) or None
             except Exception:  # noqa: BLE001 - infeasible target etc.: fall back to doubling from 1e6
                 hi = None
@@ -155,9 +157,9 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
         table_ = table_.sort_values("budget_yuan").reset_index(drop=True)
         return SizingResult(row["budget_yuan"], row["probability"], row["p_low"], row["p_high"], table_,
                             row["allocation"], row["plan"], reached,
-                            {"event": f"at least {share:.0%} of counties reach coverage {target:g} in every field "
-                                      + (f"of {', '.join(fields)} " if fields else "")
-                                      + "with demand at the end of the last simulated year",
+                            {"event": f"at least {share:.0%} of counties reach coverage {target:g} in "
+                                      + (", ".join(fields) if fields else "every field with demand")
+                                      + " at the end of the last simulated year",
                              "replications": replications, "seed": fresh, "criterion": criterion,
                              "interval": "Wilson 95%", "rel_tol": rel_tol, "fields": list(fields) if fields else None,
                              "budget_path_yuan": scaled_path(budget_path, row["budget_yuan"])})

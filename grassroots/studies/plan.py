@@ -184,7 +184,7 @@ def merit(staff: np.ndarray, inputs, objective: str = "shortfall") -> float:
     D = np.asarray(inputs.demand, float)
     u = np.maximum(0.0, D - np.asarray(staff, float))
     if objective == "equity":
-        pos = D > 0
+        pos = (D > 0) & (np.asarray(inputs.weight, float) > 0)     # pairs the objective counts (--field)
         return float(np.max(u[pos] / D[pos], initial=0.0))
     return float(np.asarray(inputs.weight, float) @ u)
 

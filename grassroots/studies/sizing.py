@@ -95,7 +95,8 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
     """The smallest yearly fund whose planned allocation reaches the target with probability >= ``confidence``.
 
     ``planner(budget) -> (allocation, PlanResult | None)`` (default: :func:`plan` with ``rounds`` and
-    ``plan_replications``); ``event_fn(allocation, seed, R) -> bool[R]`` (default: the simulator,
+    ``plan_replications``, objective ``equity`` when ``share`` is 1 -- the event needs every county, so the
+    worst county comes first -- else ``shortfall``); ``event_fn(allocation, seed, R) -> bool[R]`` (default: the simulator,
     :func:`replication_events`).  See the module docstring for the event and the interval.
 
     ``max_budget`` bounds the search (yuan/year): the budget doubles up to it, and when even ``max_budget``
@@ -117,8 +118,14 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
             sc = scenarios.apply(sc, {"horizon.years": int(years)})
         tab = simulator.replicate.resolve_table(sc, provinces, table)
         if planner is None:
+            import optimizer
+            # the event needs every county (share 1): plan for the worst county first (equity), else the total
+            objective = "equity" if share >= 1.0 else "shortfall"
+            allocator = optimizer.Allocator.from_scenario(sc, objective=objective, marginals=False)
+
             def planner(b):
                 pr = plan(sc, b, rounds=rounds, replications=plan_replications, seed=seed, table=tab, workers=workers,
+                          allocator=allocator,
                           fields=fields, budget_path=scaled_path(budget_path, b), payer_budget=payer_budget,
                           objective_year=objective_year)
                 return pr.allocation, pr

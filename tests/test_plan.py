@@ -546,3 +546,19 @@ def test_direct_hires_are_recruits(sc, table, base):
     np.testing.assert_allclose(st[:, 1:], st[:, :-1] + flow[:, 1:], atol=1e-9)
     base_hired = base.summary[base.summary.metric == "recruits_direct_hire"]["mean"]
     assert len(base_hired) and (base_hired == 0).all()
+
+
+def test_trust_region_on_the_year_indexed_model(sc, table):
+    """The trust region on a budget path's year-indexed model (3 Ningxia counties, 2 years, 1 million yuan a
+    year): the auxiliary columns cost nothing in any year, the money moved stays within the radius."""
+    import optimizer
+    base_in = optimizer.from_scenario(sc, table=table.head(3), years=2, fields=["health"])
+    inputs = optimizer.expand_years(base_in, [1e6, 1e6], "last")
+    alloc = Allocator("equity", marginals=False)
+    x = P._columns(alloc.solve(inputs), inputs)
+    moved = inputs.with_budget(2e6)
+    for radius in (0.0, 2e5):
+        res = alloc.solve(P.trust_region_inputs(moved, x, radius))
+        y = P._columns(res, inputs)
+        assert float(np.abs(inputs.col_cost) @ np.abs(y - x)) <= radius + 1e-3
+        assert "year" in P._allocation_of(res, True).columns

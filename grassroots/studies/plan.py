@@ -236,8 +236,16 @@ def trust_region_inputs(inputs, x: np.ndarray, radius_yuan: float):
         entry_col=np.concatenate([J, aux, J, aux, aux]).astype(np.int64),
         entry_coef=np.concatenate([ones, -ones, -ones, -ones, c[J] * scale]))
     cat = lambda a, b_: np.concatenate([np.asarray(a), np.asarray(b_)])  # noqa: E731
+    per_col = {}                       # year-indexed inputs (a budget path): the aux columns cost nothing in any year
+    if inputs.col_cost_by_year is not None:
+        cby = np.asarray(inputs.col_cost_by_year, float)
+        per_col["col_cost_by_year"] = np.vstack([cby, np.zeros((n, cby.shape[1]))])
+    if inputs.col_year is not None:
+        per_col["col_year"] = cat(inputs.col_year, np.asarray(inputs.col_year)[J])
+    if inputs.col_stock is not None:
+        per_col["col_stock"] = cat(inputs.col_stock, np.zeros(n, bool))
     return replace(
-        inputs,
+        inputs, **per_col,
         col_lever=cat(inputs.col_lever, np.full(n, TRUST_LEVER, object)),
         col_key=cat(inputs.col_key, np.asarray(inputs.col_key, object)[J]),
         col_county=cat(inputs.col_county, np.asarray(inputs.col_county, object)[J]),

@@ -223,7 +223,6 @@ def _size_budget_confidence(args) -> int:
     if settings["years"] != sc.horizon.years:
         sc = scenarios.apply(sc, {"horizon.years": settings["years"]})
     fields = settings["fields"]
-    settings["objective_year"] = getattr(args, "objective_year", None) or "last"   # the event's year (sizing docs)
     o = sc.optimizer
     target = args.target if args.target is not None else o.coverage_target
     share = args.share if args.share is not None else o.target_share_of_counties

@@ -91,7 +91,7 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
                                 rel_tol: float = 0.01, criterion: str = "estimate", planner=None, event_fn=None,
                                 max_doublings: int = 40, max_budget: float | None = None,
                                 progress=None, fields=None, budget_path=None, payer_budget=None,
-                                objective_year: str = "last") -> SizingResult:
+                                objective_year: str = "all") -> SizingResult:
     """The smallest yearly fund whose planned allocation reaches the target with probability >= ``confidence``.
 
     ``planner(budget) -> (allocation, PlanResult | None)`` (default: :func:`plan` with ``rounds`` and
@@ -105,9 +105,10 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
     As ``optimize``: ``fields`` restricts the event and the plans' objective to those fields (the others keep
     their status quo); ``budget_path`` (yuan per year) is the *shape* of the money over the years: a fund
     ``b`` is the path scaled to a mean of ``b`` yuan/year (the sized budget is that mean; ``notes`` give the
-    sized path); ``payer_budget`` fixes payers' yuan/year in every plan.  The plans use the year-indexed model
-    (a flat path without ``budget_path``) and count the shortfall of the last year only (``objective_year``
-    ``"last"``, the default), the year of the event; ``"all"`` counts every year.
+    sized path); ``payer_budget`` fixes payers' yuan/year in every plan; ``objective_year`` (with a
+    ``budget_path``) as ``plan``.  Without a path the plans use the single-period model (horizon-average staff):
+    the year-indexed one with the equity objective took longer than the solver's time limit for a province of
+    87 counties x 5 years under load.
     """
     if not 0 < confidence < 1:
         raise ValueError("confidence: must be between 0 and 1")
@@ -123,13 +124,12 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
             import optimizer
             # the event needs every county (share 1): plan for the worst county first (equity), else the total
             objective = "equity" if share >= 1.0 else "shortfall"
-            path = budget_path if budget_path is not None else [1.0] * int(sc.horizon.years)   # flat: the same each year
             allocator = optimizer.Allocator.from_scenario(sc, objective=objective, marginals=False)
 
             def planner(b):
                 pr = plan(sc, b, rounds=rounds, replications=plan_replications, seed=seed, table=tab, workers=workers,
                           allocator=allocator,
-                          fields=fields, budget_path=scaled_path(path, b), payer_budget=payer_budget,
+                          fields=fields, budget_path=scaled_path(budget_path, b), payer_budget=payer_budget,
                           objective_year=objective_year)
                 return pr.allocation, pr
         if event_fn is None:

@@ -562,3 +562,17 @@ def test_trust_region_on_the_year_indexed_model(sc, table):
         y = P._columns(res, inputs)
         assert float(np.abs(inputs.col_cost) @ np.abs(y - x)) <= radius + 1e-3
         assert "year" in P._allocation_of(res, True).columns
+
+
+def test_plan_at_the_target_year(sc):
+    """``at_target=True`` (what size-budget --confidence plans with): the model is the end of year 3 (Ningxia health,
+    2 replications, seed 3, one round), linearised at the simulated staff of that year, so round 1's predicted
+    coverage is the simulated one of year 3 within 0.02, and round 0's simulated coverage is year 3's."""
+    pr = P.plan(sc, 1e8, provinces=[PROV], rounds=1, replications=2, seed=3, years=3, fields=["health"], at_target=True)
+    c = pr.simulation.counties
+    c = c[(c["field"].astype(str) == "health") & (c["year"] == c["year"].max())]
+    r = pr.rounds.iloc[1]
+    assert r.step == "accepted" and abs(r.predicted_coverage - r.simulated_coverage) < 0.02
+    sim3 = c[c["metric"] == "staff"]["mean"].sum() / c[c["metric"] == "demand"]["mean"].sum()
+    assert r.simulated_coverage == pytest.approx(sim3, abs=1e-9)
+    assert pr.result.inputs.notes["target_year"] == 3

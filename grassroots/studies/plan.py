@@ -438,7 +438,8 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
 def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_ROUNDS, replications: int = 3, seed: int = 0,
          tol: float = DEFAULT_TOLERANCE, *, years: int | None = None, table: pd.DataFrame | None = None, workers: int = 1,
          allocator=None, staff_fn=None, progress=None, damping: str = "last", prior: float | None = None,
-         fields=None, budget_path=None, payer_budget=None, objective_year: str = "all") -> PlanResult:
+         fields=None, budget_path=None, payer_budget=None, objective_year: str = "all",
+         at_target: bool = False) -> PlanResult:
     """Simulate-then-optimize on the scenario's counties (``provinces``) with a yearly fund ``budget``.
 
     ``years`` sets the planning horizon of both engines (default ``horizon.years``).  ``fields``: the
@@ -447,6 +448,10 @@ def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_
     of every year counted, or of the last with ``objective_year="last"``; :func:`optimizer.expand_years`).
     ``payer_budget``: yuan/year per payer (central, provincial, county).  The final allocation is simulated
     with ``replications`` replications (``PlanResult.simulation``).
+
+    ``at_target`` (without a budget path): plan for the end of year ``years`` instead of the horizon average,
+    as ``optimize`` does against the simulated status quo -- the simulated staff and the demand of that year,
+    lever effects at that age (``size-budget --confidence``, whose event is at the end of the last year).
     """
     import optimizer
     import scenarios
@@ -456,13 +461,25 @@ def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_
     H = int(sc.horizon.years)
     tab = simulator.replicate.resolve_table(sc, provinces, table)
     base = optimizer.from_scenario(sc, table=tab, budget_yuan=budget, fields=fields, payer_budget=payer_budget)
+    last = at_target and budget_path is None
+    if last:   # the target-year model; its status quo is replaced by the simulated one (linearised_inputs)
+        K, cid = base.n_pairs, np.asarray(base.county_id).astype(str)
+        sq = pd.DataFrame({"county_id": np.repeat(cid, H), "field": np.repeat(np.asarray(base.field).astype(str), H),
+                           "year": np.tile(np.arange(1, H + 1), K),
+                           "staff": np.asarray(base.baseline_by_year, float).reshape(-1),
+                           "demand": np.asarray(base.demand_by_year, float).reshape(-1)})
+        base = optimizer.from_scenario(sc, table=tab, budget_yuan=budget, fields=fields, payer_budget=payer_budget,
+                                       years=H, status_quo=optimizer.StatusQuo(sq, source="simulated in the loop"))
     inputs = base if budget_path is None else optimizer.expand_years(base, budget_path, objective_year)
     if allocator is None:
         allocator = optimizer.Allocator.from_scenario(sc, objective="shortfall", marginals=False)
     keep: dict = {}
     if staff_fn is None:
         staff_fn = simulator_staff_fn(sc, tab, base, H, replications, seed, workers, keep=keep,
-                                      by_year=budget_path is not None)
+                                      by_year=budget_path is not None or last)
+        if last:
+            per_year = staff_fn
+            staff_fn = lambda a: per_year(a)[-base.n_pairs:]  # noqa: E731 - the end of year H
     out = plan_inputs(inputs, allocator, staff_fn, rounds=rounds, tol=tol, progress=progress, damping=damping,
                       prior=prior, base_inputs=base if budget_path is not None else None)
     if keep:

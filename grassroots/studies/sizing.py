@@ -106,9 +106,9 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
     their status quo); ``budget_path`` (yuan per year) is the *shape* of the money over the years: a fund
     ``b`` is the path scaled to a mean of ``b`` yuan/year (the sized budget is that mean; ``notes`` give the
     sized path); ``payer_budget`` fixes payers' yuan/year in every plan; ``objective_year`` (with a
-    ``budget_path``) as ``plan``.  Without a path the plans use the single-period model (horizon-average staff):
-    the year-indexed one with the equity objective took longer than the solver's time limit for a province of
-    87 counties x 5 years under load.
+    ``budget_path``) as ``plan``.  Without a path the plans use the single-period model at the end of the last
+    year (``plan(..., at_target=True)``: the year of the event, as ``optimize``); the year-indexed one with the
+    equity objective took longer than the solver's time limit for a province of 87 counties x 5 years under load.
     """
     if not 0 < confidence < 1:
         raise ValueError("confidence: must be between 0 and 1")
@@ -130,7 +130,7 @@ def size_budget_with_confidence(sc, target: float, confidence: float, *, share: 
                 pr = plan(sc, b, rounds=rounds, replications=plan_replications, seed=seed, table=tab, workers=workers,
                           allocator=allocator,
                           fields=fields, budget_path=scaled_path(budget_path, b), payer_budget=payer_budget,
-                          objective_year=objective_year)
+                          objective_year=objective_year, at_target=True)
                 return pr.allocation, pr
         if event_fn is None:
             event_fn = simulator_event_fn(sc, tab, int(sc.horizon.years), target, share, workers, fields=fields)

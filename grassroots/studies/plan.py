@@ -421,7 +421,7 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
             status = "max rounds"
             reason = (f"not converged within {rounds} rounds: the optimizer's proposal at the last allocation would "
                       f"still move {pchange:.2%} of its money for a predicted gain of {gap:.4g} (trust radius "
-                      f"{radius:.2%})")
+                      + (f"{radius:.2%})" if math.isfinite(radius) else "none)"))
         row["stop"] = reason
         if progress:
             progress(row)

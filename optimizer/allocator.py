@@ -218,7 +218,7 @@ class Allocator:
         if not (self.integer and a.is_mip):
             return check(sess.run(), sess, "equity, stage 2"), raw1
         eq_rows = np.flatnonzero(a.row_family == "equity")
-        dpos = np.flatnonzero(inputs.demand > 0)
+        dpos = np.flatnonzero((inputs.demand > 0) & (np.asarray(inputs.weight, float) > 0))   # the equity rows' pairs
         E = inputs.effect.tocsr()[dpos][:, inputs.col_integer]
         allowance = np.asarray(E.max(axis=1).todense()).ravel() if E.shape[1] else np.zeros(len(dpos))
         base_hi = a.row_hi[eq_rows].copy()

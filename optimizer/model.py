@@ -222,7 +222,8 @@ def build_arrays(inputs: AllocationInputs, objective: str = "shortfall", *, inte
     fam_parts = [np.full(M, "lever", object), np.full(K, "surplus", object), np.full(GY, "spending", object)]
     z_col = y_start = v_start = -1
     y_county = None
-    dpos = np.flatnonzero(inputs.demand > 0)
+    dpos = np.flatnonzero((inputs.demand > 0) & (np.asarray(inputs.weight, float) > 0))   # equity: pairs counted
+                                                           # (weight 0: a field outside --field, a year not counted)
 
     def add_cols(cost, lo_, hi_, integ_, fam_, nm):
         nonlocal n

@@ -108,8 +108,8 @@ class Demand:
 class Population:
     retirement_age: int = param("years of age", "statutory retirement age 60 for men; one age for all is an assumption", 50, 70)
     entry_age: float = param("years of age", "assumption: graduates enter at about 24 after a bachelor's degree", 18, 40)
-    age_sd: float = param("years", "assumption: spread of staff ages around the county table's mean age; used by the "
-                          "optimizer's retirement approximation (the simulator draws ages from age_pyramid)", 1, 20)
+    age_sd: float = param("years", "assumption: spread of staff ages around the county table's mean age; no longer "
+                          "used (both engines take ages from age_pyramid; kept so scenario files that set it load)", 1, 20)
     age_pyramid: Mapping[Field, tuple[float, ...]] = param(
         "share of staff by age band: entry age-29, 30-34, 35-39, 40-44, 45-49, 50-54, 55-retirement age",
         "FACTS.md: rural teachers 43.4% under 35 (MOE 2020); village doctors 45.2% aged 50+ (HRH 2014) and "

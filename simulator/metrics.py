@@ -20,7 +20,7 @@ Accounting identities (exact in every county, field and year)::
     staff(t) = staff(t-1) + recruits(t) - exits(t) + net_moves(t)
     net_moves = moves_in - moves_out      (moves across county lines; summed over counties: 0)
     moves_out = moves_township_to_other_county + moves_seat_to_other_county
-    recruits = recruits_open + recruits_special_post + sum of recruits_<programme>
+    recruits = recruits_open + recruits_special_post + recruits_direct_hire + sum of recruits_<programme>
     exits    = exits_retirement + exits_city + exits_other_sector + exits_upward + exits_breach + exits_term_end
     cost_yuan = sum of cost_<lever>_yuan = sum of cost_payer_<payer>_yuan
 
@@ -93,6 +93,8 @@ RAW: tuple[Metric, ...] = (
     _m("recruits", "persons", "flow", "every entry in the year (all channels)"),
     _m("recruits_open", "persons", "flow", "entries by open recruitment to vacancies"),
     _m("recruits_special_post", "persons", "flow", "entries into township special posts"),
+    _m("recruits_direct_hire", "persons", "flow",
+       "entries by direct hiring of scarce or high-level talent (直接考察, 57号 §7) of an allocation (counted in recruits)"),
     *(_m(f"recruits_{p}", "persons", "flow", f"entries through the {p} programme (with a service obligation)") for p in PROGRAMMES),
     # flows: exits
     _m("exits", "persons", "flow", "every departure in the year (retirements included)"),

@@ -517,6 +517,8 @@ class TalentModel(mesa.Model):
         if self.alloc is not None:
             cols = direct_hire_columns(self.alloc, p, t, seed, ctx.unit_tier, ctx.unit_remote, TOWNSHIP, NT)
             if cols is not None:
+                hired = np.bincount(np.asarray(cols["unit"], np.int64), minlength=self.n_units).astype(float)
+                self._rec("recruits_direct_hire", t, self._cells(hired))    # counted in recruits (§7 直接考察)
                 new.append(cols)
         # open recruitment
         quota = self._flat(inst.quota)
@@ -631,7 +633,7 @@ class TalentModel(mesa.Model):
         town_end = self.raw[RAW_INDEX["township_staff"], :, t].copy()    # township staff at the start of the year
         self._rec("township_staff_start", t, getattr(self, "_town_end", town_end))
         self._town_end = town_end
-        recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post") + PROGRAMMES)
+        recruits = sum(self.raw[RAW_INDEX[f"recruits_{c}"], :, t] for c in ("open", "special_post", "direct_hire") + PROGRAMMES)
         exits = sum(self.raw[RAW_INDEX[f"exits_{r}"], :, t] for r in
                     ("retirement", "city", "other_sector", "upward", "breach", "term_end"))
         self.raw[RAW_INDEX["recruits"], :, t] = recruits

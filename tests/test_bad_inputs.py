@@ -275,9 +275,13 @@ def _cases() -> list[Case]:
         "--payer-budget")
     add("planning", "payer-budget-no-equals-optimize", [*RUNS["optimize"], "--payer-budget", "central"], "--payer-budget")
     add("planning", "field-unknown-optimize", [*RUNS["optimize"], "--field", "poetry"], "--field")
+    add("planning", "field-unknown-plan", [*RUNS["plan"], "--field", "poetry"], "--field")
+    add("planning", "budget-path-length-plan", [*RUNS["plan"], "--years", "3", "--budget-path", "1e8,2e8"], "--budget-path")
+    add("planning", "payer-budget-unknown-payer-plan", [*RUNS["plan"], "--payer-budget", "nobody=5"], "--payer-budget")
     add("planning", "objective-year-unknown-optimize", [*RUNS["optimize"], "--objective-year", "first"],
         "--objective-year")
-    for cmd, opt in (("run", "--static"), ("plan", "--field"), ("compare", "--budget-path"), ("calibrate", "--no-check")):
+    for cmd, opt in (("run", "--static"), ("plan", "--static"), ("run", "--field"), ("compare", "--budget-path"),
+                     ("calibrate", "--no-check")):
         add("ignored", f"{cmd}{opt}", [*RUNS[cmd], opt, *([] if opt in ("--static", "--no-check") else ["1e8"])], opt)
     add("place", "county-unknown-name-run", [*RUNS["run"], "--county", "不存在县"], "--county")
     add("place", "city-unknown-name-optimize", [*RUNS["optimize"], "--city", "Atlantis"], "--city")
@@ -395,7 +399,8 @@ OPTIONS = {  # every option of every command: each is honoured by the command (i
     "size-budget": REGION | SIMULATION | OUTPUT | PLANNING | {"--integer", "--solver", "--write-lp", "--target",
                                                               "--share", "--confidence", "--max-budget"},
     "frontier": REGION | SIMULATION | OUTPUT | PLANNING | {"--integer", "--solver", "--budgets"},
-    "plan": REGION | SIMULATION | OUTPUT | {"--budget", "--objective", "--integer", "--solver", "--rounds"},
+    "plan": REGION | SIMULATION | OUTPUT | (PLANNING - {"--static", "--no-check"}) | {"--budget", "--objective",
+                                                                                     "--integer", "--solver", "--rounds"},
     "sensitivity": REGION | SIMULATION | OUTPUT | {"--method", "--samples", "--param"},
     "calibrate": REGION | SIMULATION | OUTPUT | {"--targets", "--max-evals"},
     "backtest": REGION | SIMULATION | OUTPUT | {"--published"},

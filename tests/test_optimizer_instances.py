@@ -252,3 +252,20 @@ def test_bad_inputs_list_every_problem():
     text = "\n".join(ei.value.problems)
     for key in ("inputs.demand[0]", "inputs.baseline_staff[0]", "inputs.col_upper[0]", "budget"):
         assert key in text
+
+
+def test_equity_counts_only_the_pairs_the_objective_counts(solver):
+    """``--field`` gives the other fields' pairs weight 0: the equity objective ignores them.  Pairs A (education,
+    demand 100, staff 50) and C (education, 100, 60) have a post lever each (cost 1, effect 1); pair B (health,
+    weight 0, 100 demanded, 10 in post) has none, so counted it would fix the largest ratio at 0.9.  Solved by
+    hand: a fund of 20 equalises A and C at ratio (50 + 40 - 20) / 200 = 0.35 (A 15, C 5)."""
+    inp = AllocationInputs.build(
+        pairs=[dict(county_id="A", field="education", demand=100, baseline_staff=50),
+               dict(county_id="B", field="health", demand=100, baseline_staff=10, weight=0.0),
+               dict(county_id="C", field="education", demand=100, baseline_staff=60)],
+        columns=[dict(pair=0, lever="special_post", cost=1, effect=1), dict(pair=2, lever="special_post", cost=1, effect=1)],
+        budget_yuan=20)
+    res = Allocator("equity", solver=solver).solve(inp)
+    assert res.solution["max_shortfall_ratio_lp"] == pytest.approx(0.35, abs=1e-7)
+    assert qty(res, "A", "special_post") == pytest.approx(15, abs=1e-5)    # CBC: 14.999996
+    assert qty(res, "C", "special_post") == pytest.approx(5, abs=1e-5)

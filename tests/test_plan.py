@@ -427,3 +427,152 @@ def test_command_line_rounds_default_is_the_library_default():
     from grassroots.cli import build_parser
     args = build_parser().parse_args(["plan", "policy-2016", "--budget", "1e8"])
     assert args.rounds == P.DEFAULT_ROUNDS == 10
+
+
+# ----------------------------------------------------------------------------- --field, --budget-path, --payer-budget (issue 13)
+
+def test_plan_field_restricts_the_objective(sc):
+    """``fields=["education"]`` (Ningxia, 2 years, 2 replications, seed 3, one round): only education pairs count in
+    the objective (the other pairs have weight 0), every post, place and promotion is in education (subsidies
+    are county-wide, reported on every field), and the rounds' coverage is education's."""
+    pr = P.plan(sc, 1e8, provinces=[PROV], rounds=1, replications=2, seed=3, years=2, fields=["education"])
+    inputs = pr.result.inputs
+    w = pd.Series(inputs.weight, index=inputs.field)
+    assert (w.drop("education") == 0).all() and (w["education"] > 0).all()
+    a = pr.allocation[pr.allocation["quantity"] > 0]
+    own = a[~a["lever"].isin(["township_subsidy", "hardship_topup"])]
+    assert len(own) > 0 and set(own["field"]) == {"education"}
+    # the rounds' coverage is education's: simulated education staff / education demand (horizon average)
+    c = pr.simulation.counties
+    c = c[(c["field"].astype(str) == "education") & (c["year"] > pr.simulation.years[0])]
+    edu = c[c["metric"] == "staff"]["mean"].sum() / c[c["metric"] == "demand"]["mean"].sum()
+    last = pr.rounds[pr.rounds["step"].isin(["accepted", "status quo"])]["simulated_coverage"].iloc[-1]
+    assert last == pytest.approx(edu, abs=1e-9)
+    assert pr.allocation["cost_yuan"].sum() == pytest.approx(1e8, rel=1e-3)
+
+
+def test_plan_budget_path_respected_per_year(sc):
+    """A budget path of 20, 50 and 100 million yuan in years 1-3 with a central-budget limit of 40 million
+    (Ningxia education, 2 replications, seed 3, one round): the allocation is year-indexed, the money used in
+    each year is at most that year's figure, the central payer's at most its limit, and the year-indexed
+    allocation's first-round prediction matches its simulation (the model is linearised at the simulated
+    status quo per year) within 0.02 coverage."""
+    path = [2e7, 5e7, 1e8]
+    pr = P.plan(sc, None, provinces=[PROV], rounds=1, replications=2, seed=3, years=3, fields=["education"],
+                budget_path=path, payer_budget={"central": 4e7})
+    assert "year" in pr.allocation.columns and set(pr.allocation["year"]) <= {1, 2, 3}
+    s = pr.result.solution
+    used = s["budget_used_by_year_yuan"]
+    assert len(used) == 3 and used[2] > 0
+    for u, b in zip(used, path):
+        assert u <= b * (1 + 1e-6)
+    assert max(s["budget_used_by_payer_by_year_yuan"]["central"]) <= 4e7 * (1 + 1e-6)
+    r = pr.rounds.iloc[1]
+    assert r.step == "accepted" and abs(r.predicted_coverage - r.simulated_coverage) < 0.02
+    scenarios.validate_allocation(pr.allocation)
+
+
+def test_cmd_plan_takes_the_planning_options(tmp_path):
+    from grassroots import cli
+    out = tmp_path / "p"
+    assert cli.main(["plan", "policy-2016", "--province", PROV, "--quiet", "--out", str(out), "--years", "2",
+                     "--budget-path", "2e7,4e7", "--field", "health", "--replications", "2", "--rounds", "1"]) == 0
+    sol = json.loads((out / "solution.json").read_text())
+    assert sol["planning"]["fields"] == ["health"] and sol["planning"]["budget_path"] == [2e7, 4e7]
+    assert set(sol["plan"]["coverage_by_field_last_year"]) == {"health"}
+    alloc = pd.read_csv(out / "allocation.csv", dtype={"county_id": str})
+    assert "year" in alloc.columns
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["fields"] == ["health"] and m["budget_path_yuan"] == [2e7, 4e7]
+
+
+def test_events_count_only_the_named_fields():
+    """Two counties; education reaches 0.9 in both, health in one: with every field the event needs both
+    counties (share 1) to reach it in health too (False); with ``fields=["education"]`` it holds."""
+    from simulator.metrics import RAW_INDEX
+    n, F = 2, len(scenarios.FIELDS)
+    raw = np.zeros((max(RAW_INDEX.values()) + 1, n * F, 1))
+    dem = np.zeros((n, F))
+    staff = np.zeros((n, F))
+    e, h = scenarios.FIELDS.index("education"), scenarios.FIELDS.index("health")
+    dem[:, e], staff[:, e] = 100, 95
+    dem[:, h], staff[:, h] = 100, [95, 50]
+    raw[RAW_INDEX["demand"], :, 0] = dem.reshape(-1)
+    raw[RAW_INDEX["staff"], :, 0] = staff.reshape(-1)
+    assert SZ.replication_events([raw], n, 0.9, 1.0).tolist() == [False]
+    assert SZ.replication_events([raw], n, 0.9, 1.0, fields=["education"]).tolist() == [True]
+    assert SZ.replication_events([raw], n, 0.9, 0.5, fields=["health"]).tolist() == [True]
+    assert SZ.scaled_path([1e8, 3e8], 4e8) == [2e8, 6e8] and SZ.scaled_path(None, 1.0) is None
+
+
+def test_cmd_size_budget_confidence_passes_field_and_path(tmp_path, monkeypatch):
+    """``size-budget --confidence --field --budget-path --payer-budget`` reaches the sizing (not ignored)."""
+    from grassroots.cli import optimize as cmd_optimize
+    seen = {}
+
+    def fake(sc, target, confidence, **kw):
+        seen.update(kw)
+        alloc = pd.DataFrame(columns=["county_id", "province", "field", "lever", "quantity", "cost_yuan"])
+        t = pd.DataFrame([{"budget_yuan": 1e6, "probability": 1.0, "p_low": 0.9, "p_high": 1.0}])
+        return SZ.SizingResult(1e6, 1.0, 0.9, 1.0, t, alloc, None, True,
+                               {"seed": 1, "budget_path_yuan": SZ.scaled_path(kw["budget_path"], 1e6)})
+
+    monkeypatch.setattr(SZ, "size_budget_with_confidence", fake)
+    ns = _ns(tmp_path, confidence=0.9, target=0.85, budget=None, years=2, field=["education"],
+             budget_path="1e6,3e6", payer_budget=["central=5e5"], objective_year=None, static=False, no_check=False)
+    assert cmd_optimize.size_budget(ns) == 0
+    assert seen["fields"] == ["education"] and seen["budget_path"] == [1e6, 3e6]
+    assert seen["payer_budget"] == {"central": 5e5}
+    sol = json.loads((tmp_path / "run" / "solution.json").read_text())
+    assert sol["planning"]["fields"] == ["education"] and sol["confidence"]["budget_path_yuan"] == [5e5, 1.5e6]
+
+
+def test_direct_hires_are_recruits(sc, table, base):
+    """Direct hires (§7 直接考察) are entries: ``recruits_direct_hire`` counts them exactly (2 per county x field in
+    year 2), ``recruits`` includes them, and the accounting identity staff(t) = staff(t-1) + recruits - exits +
+    moves_in - moves_out holds in every county x field x year (1 replication, seed 7)."""
+    alloc = _rows(table, "direct_hire", 2).assign(year=2)
+    r = simulator.simulate(sc, years=YEARS, replications=1, seed=7, table=table, allocation=alloc, keep_records=True)
+    from simulator.metrics import RAW_INDEX
+    raw = r.replication_records[0].raw
+    hired = raw[RAW_INDEX["recruits_direct_hire"]]
+    n_cells = 2 * len(table)
+    assert hired[:, 2].sum() == 2 * n_cells and hired[:, 1].sum() == 0 and hired[:, 3].sum() == 0
+    parts = ["recruits_open", "recruits_special_post", "recruits_direct_hire"] + \
+            [f"recruits_{p}" for p in simulator.params.PROGRAMMES]
+    np.testing.assert_array_equal(raw[RAW_INDEX["recruits"]], sum(raw[RAW_INDEX[m]] for m in parts))
+    st = raw[RAW_INDEX["staff"]]
+    flow = raw[RAW_INDEX["recruits"]] - raw[RAW_INDEX["exits"]] + raw[RAW_INDEX["moves_in"]] - raw[RAW_INDEX["moves_out"]]
+    np.testing.assert_allclose(st[:, 1:], st[:, :-1] + flow[:, 1:], atol=1e-9)
+    base_hired = base.summary[base.summary.metric == "recruits_direct_hire"]["mean"]
+    assert len(base_hired) and (base_hired == 0).all()
+
+
+def test_trust_region_on_the_year_indexed_model(sc, table):
+    """The trust region on a budget path's year-indexed model (3 Ningxia counties, 2 years, 1 million yuan a
+    year): the auxiliary columns cost nothing in any year, the money moved stays within the radius."""
+    import optimizer
+    base_in = optimizer.from_scenario(sc, table=table.head(3), years=2, fields=["health"])
+    inputs = optimizer.expand_years(base_in, [1e6, 1e6], "last")
+    alloc = Allocator("equity", marginals=False)
+    x = P._columns(alloc.solve(inputs), inputs)
+    moved = inputs.with_budget(2e6)
+    for radius in (0.0, 2e5):
+        res = alloc.solve(P.trust_region_inputs(moved, x, radius))
+        y = P._columns(res, inputs)
+        assert float(np.abs(inputs.col_cost) @ np.abs(y - x)) <= radius + 1e-3
+        assert "year" in P._allocation_of(res, True).columns
+
+
+def test_plan_at_the_target_year(sc):
+    """``at_target=True`` (what size-budget --confidence plans with): the model is the end of year 3 (Ningxia health,
+    2 replications, seed 3, one round), linearised at the simulated staff of that year, so round 1's predicted
+    coverage is the simulated one of year 3 within 0.02, and round 0's simulated coverage is year 3's."""
+    pr = P.plan(sc, 1e8, provinces=[PROV], rounds=1, replications=2, seed=3, years=3, fields=["health"], at_target=True)
+    c = pr.simulation.counties
+    c = c[(c["field"].astype(str) == "health") & (c["year"] == c["year"].max())]
+    r = pr.rounds.iloc[1]
+    assert r.step == "accepted" and abs(r.predicted_coverage - r.simulated_coverage) < 0.02
+    sim3 = c[c["metric"] == "staff"]["mean"].sum() / c[c["metric"] == "demand"]["mean"].sum()
+    assert r.simulated_coverage == pytest.approx(sim3, abs=1e-9)
+    assert pr.result.inputs.notes["target_year"] == 3

@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="budget sweep in yuan per year: N budgets from MIN to MAX (N 2-1000)")
         if name == "plan":
             p.add_argument("--rounds", type=int, default=10, metavar="N", help="at most N optimize-simulate rounds, 1-100 (default 10)")
-        else:
+            add_planning(p, simulated=True)   # --field, --budget-path, --payer-budget, --objective-year (plan
+        else:                                 # always simulates: no --static, no --no-check)
             add_planning(p)   # --field, --budget-path, --payer-budget, --objective-year, --static, --no-check
         add_region(p)
         add_simulation(p)   # plan and size-budget --confidence simulate; optimize, size-budget and frontier
@@ -235,8 +236,9 @@ _ELSEWHERE = {
     "--write-lp": "it writes no single model", "--target": "only the cost objective (optimize, size-budget) uses it",
     "--share": "only the cost objective (optimize, size-budget) uses it", "--rounds": "only plan takes it",
     "--max-budget": "only size-budget takes it", "--objective": "its objective is fixed",
-    **{o: "only optimize, size-budget and frontier take it" for o in
-       ("--field", "--budget-path", "--payer-budget", "--objective-year", "--static", "--no-check")},
+    **{o: "only optimize, size-budget, frontier and plan take it" for o in
+       ("--field", "--budget-path", "--payer-budget", "--objective-year")},
+    **{o: "only optimize, size-budget and frontier take it (plan always simulates)" for o in ("--static", "--no-check")},
 }
 
 

@@ -219,15 +219,19 @@ def _size_budget_confidence(args) -> int:
     """
     import scenarios
     sc = opts.load_scenario(args)
-    if args.years is not None and args.years != sc.horizon.years:
-        sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
+    settings = opts.planning(args, sc)     # --years/--field/--budget-path/--payer-budget as optimize
+    if settings["years"] != sc.horizon.years:
+        sc = scenarios.apply(sc, {"horizon.years": settings["years"]})
+    fields = settings["fields"]
     o = sc.optimizer
     target = args.target if args.target is not None else o.coverage_target
     share = args.share if args.share is not None else o.target_share_of_counties
     cap = max_budget(args, sc)
-    opts.say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in every "
-                   f"field, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per "
-                   f"budget; at most {cap:,.0f} yuan/year")
+    what = ", ".join(fields) if fields else "every field"
+    opts.say(args, f"size-budget: smallest fund with P(at least {share:.0%} of counties reach coverage {target:g} in "
+                   f"{what}, end of year {sc.horizon.years}) >= {args.confidence:g}; {args.replications} replications per "
+                   f"budget; at most {cap:,.0f} yuan/year"
+                   + ("; money by year in the shape of --budget-path (the fund is its mean)" if settings["budget_path"] else ""))
 
     def progress(row):
         opts.say(args, f"size-budget: budget {row['budget_yuan']:,.0f} yuan: probability {row['probability']:.3f} "
@@ -236,12 +240,15 @@ def _size_budget_confidence(args) -> int:
     r = sizing.size_budget_with_confidence(sc, target, args.confidence, share=share, provinces=args.province or None,
                                            replications=args.replications, seed=args.seed, workers=args.workers or 1,
                                            hi=getattr(args, "budget", None) or None, progress=progress,
-                                           table=opts.user_table(args), max_budget=cap)
+                                           table=opts.user_table(args), max_budget=cap, fields=fields,
+                                           budget_path=settings["budget_path"], payer_budget=settings["payer_budget"],
+                                           objective_year=settings["objective_year"])
     solution = dict(r.plan.result.solution) if r.plan is not None else {"status": "optimal"}
     solution["confidence"] = {"budget_yuan": r.budget_yuan, "probability": r.probability, "p_low": r.p_low,
                               "p_high": r.p_high, "required": args.confidence, "reached": r.reached,
                               "max_budget_yuan": cap,
                               "coverage_target": target, "target_share": share, **r.notes}
+    solution["planning"] = {k: settings[k] for k in ("years", "fields", "budget_path", "payer_budget", "objective_year")}
     with opts.result_folder("size-budget", opts.scenario_label(args, sc), args) as rf:
         rf.write_csv("probability.csv", r.table[["budget_yuan", "probability", "p_low", "p_high"]])
         rf.write_csv("allocation.csv", r.allocation)
@@ -253,7 +260,8 @@ def _size_budget_confidence(args) -> int:
                             "years": int(sc.horizon.years), "seed": args.seed, "sizing_seed": r.notes["seed"],
                             "replications": args.replications, "confidence": args.confidence,
                             "coverage_target": target, "target_share": share, "sized_budget_yuan": r.budget_yuan,
-                            "reached": r.reached, "max_budget_yuan": cap})
+                            "reached": r.reached, "max_budget_yuan": cap, "fields": fields,
+                            "budget_path_yuan": r.notes["budget_path_yuan"], "payer_budget_yuan": settings["payer_budget"]})
         _report(rf, args, sc, solution=solution, allocation=r.allocation, probability=r.table,
                 probability_target=args.confidence, sized_budget=r.budget_yuan)
     print(rf.final_path)

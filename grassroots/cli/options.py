@@ -86,9 +86,10 @@ def add_common(p: argparse.ArgumentParser) -> None:
     add_output(p)
 
 
-def add_planning(p: argparse.ArgumentParser) -> None:
-    """The planning options of optimize, size-budget and frontier: target year and fields, money by year and payer,
-    the status quo (simulated, or static with ``--static``) and the simulation check of the answer."""
+def add_planning(p: argparse.ArgumentParser, simulated: bool = False) -> None:
+    """The planning options of optimize, size-budget, frontier (and plan): target year and fields, money by year and
+    payer, the status quo (simulated, or static with ``--static``) and the simulation check of the answer
+    (``simulated``: a command that always simulates, ``plan``, takes neither ``--static`` nor ``--no-check``)."""
     p.add_argument("--field", action="append", metavar="FIELD",
                    help="restrict the objective and targets to FIELD (repeatable; the other fields keep their status quo)")
     p.add_argument("--budget-path", dest="budget_path", metavar="Y1,Y2,...",
@@ -97,6 +98,8 @@ def add_planning(p: argparse.ArgumentParser) -> None:
                    help="yuan per year PAYER (central, provincial, county) may spend; repeatable (default: from the shares)")
     p.add_argument("--objective-year", dest="objective_year", metavar="all|last",
                    help="with --budget-path: count the shortfall of every year (all) or of the target year only (last)")
+    if simulated:
+        return
     p.add_argument("--static", action="store_true",
                    help="plan against the static first-order status quo (fast; ignores internal flows and dynamics)")
     p.add_argument("--no-check", dest="no_check", action="store_true",
@@ -195,6 +198,10 @@ def check_optimizer(args, command: str) -> list[str]:
         if getattr(args, "write_lp", False):
             p.append("--write-lp: not used with --confidence (allowed: without --confidence; the sized fund comes "
                      "from simulating many planned allocations, not from one model)")
+        for opt, attr in (("--static", "static"), ("--no-check", "no_check")):
+            if getattr(args, attr, False):
+                p.append(f"{opt}: not used with --confidence (allowed: without --confidence; every planned "
+                         "allocation is simulated)")
 
     if command == "frontier":
         spec = getattr(args, "budgets", None)

@@ -1,11 +1,17 @@
 """``grassroots plan SCENARIO --budget YUAN``: the simulate-then-optimize loop (see :mod:`grassroots.studies.plan`).
 
+Like ``optimize``, ``--field`` (repeatable) restricts the objective to those fields (the others keep their
+status quo), ``--budget-path`` gives yuan per year (decisions per year; ``allocation.csv`` gets a ``year``
+column), ``--payer-budget`` fixes a payer's yuan per year and ``--objective-year`` counts every year or the last.
+
 Arguments are checked first (bad input -> :class:`optimizer.OptimizerInputError`
 with ``.problems``, exit status 2, before any folder exists).  The result folder holds:
 
-* ``allocation.csv`` -- the final allocation (``county_id,province,field,lever,quantity,cost_yuan``);
+* ``allocation.csv`` -- the final allocation (``county_id,province,field,lever,quantity,cost_yuan``, ``,year``
+  with a budget path);
 * ``solution.json`` -- the optimizer's solution of the final round, with the loop's
-  record (``plan``: rounds, converged, tolerance, the final effect factors);
+  record (``plan``: rounds, converged, tolerance, the final effect factors) and ``planning`` (years, fields,
+  budget path, payer budgets, objective year);
 * ``summary.csv`` -- the final allocation simulated with R replications
   (``scenario,year,metric,mean,p05,p95``);
 * ``rounds.csv`` -- one row per round (``grassroots.studies.plan.ROUND_COLUMNS``; round 0 = the
@@ -48,6 +54,22 @@ def _final_coverage(pr) -> float:
     return float(r["simulated_coverage"].iloc[-1])
 
 
+def _field_coverage(sim, fields) -> dict:
+    """Per field (``fields``, else every field with demand): simulated coverage at the end of the last year
+    (summed mean staff / summed mean demand) and the lowest county's coverage."""
+    c = sim.counties
+    c = c[c["year"] == c["year"].max()]
+    w = c.pivot_table(index=["county_id", "field"], columns="metric", values="mean", observed=True)
+    out = {}
+    for f, g in w.groupby(level="field", observed=True):
+        if (fields and f not in fields) or g["demand"].sum() <= 0:
+            continue
+        pos = g[g["demand"] > 0]
+        out[str(f)] = {"coverage": float(g["staff"].sum() / g["demand"].sum()),
+                       "lowest_county": float((pos["staff"] / pos["demand"]).min())}
+    return out
+
+
 def plan(args) -> int:
     import optimizer
     import scenarios
@@ -56,8 +78,9 @@ def plan(args) -> int:
     if problems:
         raise optimizer.OptimizerInputError(problems)
     sc = opts.load_scenario(args)
-    if args.years is not None and args.years != sc.horizon.years:
-        sc = scenarios.apply(sc, {"horizon.years": int(args.years)})
+    settings = opts.planning(args, sc)      # --years/--field/--budget-path/--payer-budget/--objective-year over [targets]/[budget]
+    if settings["years"] != sc.horizon.years:
+        sc = scenarios.apply(sc, {"horizon.years": settings["years"]})
     rounds = getattr(args, "rounds", None) or P.DEFAULT_ROUNDS
     alloc = opts.allocator(args, sc, marginals=False)
     if alloc.objective == "cost":
@@ -88,10 +111,12 @@ def plan(args) -> int:
     with bar:
         pr = P.plan(sc, args.budget, provinces=args.province or None, rounds=rounds, replications=args.replications,
                     seed=args.seed, tol=P.DEFAULT_TOLERANCE, workers=args.workers or 1, allocator=alloc,
-                    progress=progress, table=table)
+                    progress=progress, table=table, fields=settings["fields"], budget_path=settings["budget_path"],
+                    payer_budget=settings["payer_budget"], objective_year=settings["objective_year"])
     res, sim = pr.result, pr.simulation
     solution = dict(res.solution)
     rounds_rec = pr.rounds.replace({math.inf: None}).to_dict(orient="records")
+    solution["planning"] = {k: settings[k] for k in ("years", "fields", "budget_path", "payer_budget", "objective_year")}
     solution["plan"] = {"rounds": rounds_rec, "converged": pr.converged, "status": pr.status,
                         "stop_reason": pr.stop_reason, "tolerance": P.DEFAULT_TOLERANCE, "max_rounds": rounds,
                         "replications": args.replications, "seed": args.seed,
@@ -99,6 +124,8 @@ def plan(args) -> int:
                                   "optimizer's model is linearised at the simulated allocation (effects rescaled per "
                                   "county x field x lever kind by perturbation with common random numbers); a step is "
                                   "kept only when the simulator confirms its predicted gain; see grassroots/studies/plan.py"}
+    by_field = _field_coverage(sim, settings["fields"])
+    solution["plan"]["coverage_by_field_last_year"] = by_field
     with opts.result_folder("plan", opts.scenario_label(args, sc), args) as rf:
         rf.write_csv("allocation.csv", pr.allocation)
         rf.write_json("solution.json", solution)
@@ -109,10 +136,15 @@ def plan(args) -> int:
                                              "integer": alloc.integer, "status": solution["status"],
                                              "seed": args.seed, "replication_seeds": sim.seeds,
                                              "replications": args.replications, "rounds": len(pr.rounds) - 1,
-                                             "converged": pr.converged, "plan_status": pr.status})
+                                             "converged": pr.converged, "plan_status": pr.status,
+                                             "fields": settings["fields"], "budget_path_yuan": settings["budget_path"],
+                                             "payer_budget_yuan": settings["payer_budget"],
+                                             "objective_year": settings["objective_year"]})
         write_plan_report(rf, sc, sim.summary, solution, pr, lang=getattr(args, "lang", "en") or "en")
     opts.say(args, "plan: " + (f"converged ({pr.status})" if pr.converged else "not converged")
-               + f" after {len(pr.rounds) - 1} rounds; simulated coverage (horizon average) of the final allocation "
-                 f"{_final_coverage(pr):.4f}")
+               + f" after {len(pr.rounds) - 1} rounds; simulated coverage (horizon average"
+               + (f", {', '.join(settings['fields'])}" if settings["fields"] else "") + ") of the final allocation "
+                 f"{_final_coverage(pr):.4f}; at the end of year {settings['years']}: "
+               + ", ".join(f"{f} {v['coverage']:.3f} (lowest county {v['lowest_county']:.3f})" for f, v in by_field.items()))
     print(rf.final_path)
     return 0

@@ -118,22 +118,40 @@ def _columns_by(inputs, lever_pred) -> dict:
     return out
 
 
+def _levels(allocation: pd.DataFrame, lever: str, first_year: bool = False) -> pd.Series:
+    """A subsidy lever's level per county (yuan/month per person): in the last year (levels of rows started in
+    different years add up; rows of one year repeat the county's amount), or from year 1 only (``first_year``)."""
+    rows = allocation[allocation["lever"] == lever]
+    cid = rows["county_id"].astype(str)
+    if "year" not in rows.columns:
+        return rows.groupby(cid)["quantity"].max()
+    if first_year:
+        rows, cid = rows[rows["year"] == 1], cid[rows["year"] == 1]
+    return rows.groupby([cid, rows["year"]])["quantity"].max().groupby(level=0).sum()
+
+
 def _county_subsidy(allocation: pd.DataFrame) -> dict:
-    """Township staff's total top-up per county (township_subsidy + hardship_topup, as the optimizer counts it)."""
+    """Township staff's total top-up per county in the last year (township_subsidy + hardship_topup, as the
+    optimizer counts it)."""
     tot: dict[str, float] = {}
     for lever in ("township_subsidy", "hardship_topup"):
-        rows = allocation[allocation["lever"] == lever]
-        for c, q in rows.groupby("county_id")["quantity"].max().items():
+        for c, q in _levels(allocation, lever).items():
             tot[str(c)] = tot.get(str(c), 0.0) + float(q)
     return tot
 
 
 def perturbations(inputs, allocation: pd.DataFrame) -> dict[str, tuple]:
     """Per kind (``special``, ``place``, ``promotion``, ``subsidy``, ``subsidy_down``; see the module
-    docstring): (perturbed allocation, analytic staff gain per pair, units moved per (province, field))."""
+    docstring): (perturbed allocation, analytic staff gain per pair, units moved per (province, field)).
+
+    ``inputs`` are single-period (one pair per county x field).  A year-indexed ``allocation`` (a ``year``
+    column: a budget path) keeps its rows; the perturbation acts from year 1 (new rows of year 1, the year-1
+    subsidy row raised or cut), so its analytic gain is the single-period (horizon-average) effect."""
     K = inputs.n_pairs
     E = inputs.effect.tocsc()
-    base = allocation[ALLOC_COLUMNS].copy()
+    has_year = "year" in allocation.columns
+    base = allocation[ALLOC_COLUMNS + (["year"] if has_year else [])].copy()
+    y1 = {"year": 1} if has_year else {}
     out = {}
     # special posts and places: one unit per pair
     for kind in ("special", "place", "promotion"):
@@ -148,7 +166,8 @@ def perturbations(inputs, allocation: pd.DataFrame) -> dict[str, tuple]:
                 continue
             gain[k] += float(E[k, j])
             rows.append({"county_id": str(inputs.county_id[k]), "province": str(inputs.province[k]),
-                         "field": str(inputs.field[k]), "lever": str(inputs.col_lever[j]), "quantity": 1.0, "cost_yuan": 0.0})
+                         "field": str(inputs.field[k]), "lever": str(inputs.col_lever[j]), "quantity": 1.0, "cost_yuan": 0.0,
+                         **y1})
         if rows:
             add = pd.DataFrame(rows)
             out[kind] = (pd.concat([base, add], ignore_index=True), gain,
@@ -161,8 +180,8 @@ def perturbations(inputs, allocation: pd.DataFrame) -> dict[str, tuple]:
     hrd = {str(inputs.col_county[js[0]]): js for js in _columns_by(inputs, lambda lv: lv == "hardship_topup").values()}
     level = _county_subsidy(allocation)
     cid = base["county_id"].astype(str)
-    net = base[base["lever"] == "township_subsidy"].groupby(cid)["quantity"].max()
-    top = base[base["lever"] == "hardship_topup"].groupby(cid)["quantity"].max()
+    net = _levels(base, "township_subsidy", first_year=True)     # the year-1 rows the perturbation changes
+    top = _levels(base, "hardship_topup", first_year=True)
     pairs_of: dict[str, list[int]] = {}
     for k, c in enumerate(inputs.county_id):
         pairs_of.setdefault(str(c), []).append(k)
@@ -201,11 +220,13 @@ def perturbations(inputs, allocation: pd.DataFrame) -> dict[str, tuple]:
             moved.add((c, lever))
             for k in pairs_of[c]:
                 rows.append({"county_id": c, "province": str(inputs.province[k]), "field": str(inputs.field[k]),
-                             "lever": lever, "quantity": q, "cost_yuan": 0.0})
+                             "lever": lever, "quantity": q, "cost_yuan": 0.0, **y1})
         if rows:
             add = pd.DataFrame(rows)
             units = add.groupby(["province", "field"])["quantity"].size() * SUBSIDY_STEP
             drop = pd.Series(list(zip(cid, base["lever"])), index=base.index).isin(moved)
+            if has_year:
+                drop &= base["year"] == 1
             out[kind] = (pd.concat([base[~drop], add[add["quantity"] > 0]], ignore_index=True), gain, units)
     return out
 
@@ -273,13 +294,16 @@ def effect_summary(effects: pd.DataFrame) -> pd.DataFrame:
 
 
 def simulator_staff_fn(sc, table: pd.DataFrame, inputs, years: int, replications: int, seed: int, workers: int = 1,
-                       keep: dict | None = None) -> Callable[[pd.DataFrame], np.ndarray]:
+                       keep: dict | None = None, by_year: bool = False) -> Callable[[pd.DataFrame], np.ndarray]:
     """``allocation -> horizon-average staff per optimizer pair`` from the simulator (fixed seed: CRN).
 
+    ``by_year``: staff at the end of each year 1..``years`` instead, year-major (index ``(t - 1) x K + k``,
+    the pair order of :func:`optimizer.expand_years`; ``inputs`` single-period, K pairs).
     With ``keep`` (a dict), the last SimulationResult is stored under ``keep["result"]``.
     """
     import simulator
-    order = pd.MultiIndex.from_arrays([np.asarray(inputs.county_id).astype(str), np.asarray(inputs.field).astype(str)])
+    cid, fld = np.asarray(inputs.county_id).astype(str), np.asarray(inputs.field).astype(str)
+    order = pd.MultiIndex.from_arrays([cid, fld])
 
     def run(allocation: pd.DataFrame | None) -> np.ndarray:
         res = simulator.simulate(sc, years=years, replications=replications, seed=seed, workers=workers, table=table,
@@ -289,6 +313,11 @@ def simulator_staff_fn(sc, table: pd.DataFrame, inputs, years: int, replications
         c = res.counties
         first = res.years[0]
         c = c[(c["metric"] == "staff") & (c["year"] > first)]
+        if by_year:
+            t = c.set_index([c["year"] - first, c["county_id"].astype(str), c["field"].astype(str)])["mean"]
+            idx = pd.MultiIndex.from_arrays([np.repeat(np.arange(1, years + 1), len(cid)), np.tile(cid, years),
+                                             np.tile(fld, years)])
+            return t.reindex(idx).fillna(0.0).to_numpy(float)
         avg = c.groupby([c["county_id"].astype(str), c["field"].astype(str)], observed=True)["mean"].mean()
         return avg.reindex(order).fillna(0.0).to_numpy(float)
 

@@ -72,13 +72,21 @@ round's ``stop`` says which and why, when
 
 Rounds table (:data:`ROUND_COLUMNS`, ``rounds.csv``): per round the step
 (accepted / rejected), predicted and simulated coverage (sum of horizon-average
-staff / sum of demand) and staff gain over the simulated status quo, predicted
+staff / sum of demand, over the fields in scope: ``--field``, else all) and staff gain over the simulated status quo, predicted
 and simulated reduction of the objective and their ratio, budget used,
 allocation change, the trust radius used, the next proposal's change and
 predicted gain (``remaining_gain``), the objective at the current allocation,
 the mean province factor per lever kind, and the stop reason.  The simulate
 step is injectable (``staff_fn``: ``allocation -> horizon-average staff per
 optimizer pair``; tests use closed-form stubs).
+
+Fields, money by year and payer (as ``optimize``)
+------------------------------------------------
+``fields``: pairs of other fields get weight 0 in the objective and their levers stay at 0 (their status
+quo).  ``budget_path``: the loop runs on the year-indexed model (:func:`optimizer.expand_years`): the
+simulated staff is per pair and year, the model is linearised there, and the effect factors (estimated on
+the single-period model with the horizon average of the simulated staff, perturbations started in year 1)
+scale every start year's columns.  ``payer_budget``: explicit limits per payer, as ``optimize``.
 
 Sizing with confidence: :mod:`grassroots.studies.sizing`.
 """
@@ -176,7 +184,7 @@ def merit(staff: np.ndarray, inputs, objective: str = "shortfall") -> float:
     D = np.asarray(inputs.demand, float)
     u = np.maximum(0.0, D - np.asarray(staff, float))
     if objective == "equity":
-        pos = D > 0
+        pos = (D > 0) & (np.asarray(inputs.weight, float) > 0)     # pairs the objective counts (--field)
         return float(np.max(u[pos] / D[pos], initial=0.0))
     return float(np.asarray(inputs.weight, float) @ u)
 
@@ -228,8 +236,16 @@ def trust_region_inputs(inputs, x: np.ndarray, radius_yuan: float):
         entry_col=np.concatenate([J, aux, J, aux, aux]).astype(np.int64),
         entry_coef=np.concatenate([ones, -ones, -ones, -ones, c[J] * scale]))
     cat = lambda a, b_: np.concatenate([np.asarray(a), np.asarray(b_)])  # noqa: E731
+    per_col = {}                       # year-indexed inputs (a budget path): the aux columns cost nothing in any year
+    if inputs.col_cost_by_year is not None:
+        cby = np.asarray(inputs.col_cost_by_year, float)
+        per_col["col_cost_by_year"] = np.vstack([cby, np.zeros((n, cby.shape[1]))])
+    if inputs.col_year is not None:
+        per_col["col_year"] = cat(inputs.col_year, np.asarray(inputs.col_year)[J])
+    if inputs.col_stock is not None:
+        per_col["col_stock"] = cat(inputs.col_stock, np.zeros(n, bool))
     return replace(
-        inputs,
+        inputs, **per_col,
         col_lever=cat(inputs.col_lever, np.full(n, TRUST_LEVER, object)),
         col_key=cat(inputs.col_key, np.asarray(inputs.col_key, object)[J]),
         col_county=cat(inputs.col_county, np.asarray(inputs.col_county, object)[J]),
@@ -263,33 +279,53 @@ def _combine(history: list[pd.DataFrame], damping: str) -> pd.DataFrame:
     return allf.groupby(keys, as_index=False)[[c for c in ("province_factor", "factor") if c in allf.columns]].mean()
 
 
-def _allocation_of(res) -> pd.DataFrame:
-    """The allocation table of an optimizer result without trust-region columns."""
+def _allocation_of(res, year_indexed: bool = False) -> pd.DataFrame:
+    """The allocation table of an optimizer result without trust-region columns (with its ``year`` column when
+    the model is year-indexed: a budget path)."""
     a = res.allocation
-    return a.loc[a["lever"] != TRUST_LEVER, ALLOC_COLUMNS].reset_index(drop=True)
+    return a.loc[a["lever"] != TRUST_LEVER, ALLOC_COLUMNS + (["year"] if year_indexed else [])].reset_index(drop=True)
 
 
 def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: float = DEFAULT_TOLERANCE, progress=None,
-                damping: str = "last", prior: float | None = None) -> PlanResult:
-    """The loop on prepared optimizer ``inputs`` with an injectable ``staff_fn`` (see the module docstring)."""
+                damping: str = "last", prior: float | None = None, base_inputs=None) -> PlanResult:
+    """The loop on prepared optimizer ``inputs`` with an injectable ``staff_fn`` (see the module docstring).
+
+    Year-indexed ``inputs`` (:func:`optimizer.expand_years`: a budget path) need their single-period
+    ``base_inputs``; ``staff_fn`` then gives staff at the end of each year (index ``(t - 1) x K + k``), the
+    effect factors are estimated on ``base_inputs`` with the horizon average of those staff, and applied to
+    every start year's columns; the allocation tables keep their ``year`` column.
+    """
     if rounds < 1:
         raise ValueError("rounds: must be at least 1")
     if damping not in ("mean", "last"):
         raise ValueError("damping: 'mean' or 'last'")
     objective = allocator.objective if allocator.objective in ("shortfall", "equity") else "shortfall"
     D = np.asarray(inputs.demand, float)
-    Dsum = float(D.sum())
+    fields = (inputs.notes or {}).get("fields")       # --field: coverage of those fields only
+    scope = np.isin(np.asarray(inputs.field).astype(str), list(fields)) if fields else np.ones(len(D), bool)
+    Dsum = float(D[scope].sum())
     cost = np.asarray(inputs.col_cost, float)
     budget = float(inputs.budget_yuan)
-    cov = (lambda s: float(np.sum(s) / Dsum)) if Dsum > 0 else (lambda s: None)
+    cov = (lambda s: float(np.sum(np.asarray(s)[scope]) / Dsum)) if Dsum > 0 else (lambda s: None)
     f_ = lambda s: merit(s, inputs, objective)  # noqa: E731
+    yearly = inputs.pair_year is not None
+    if yearly:
+        if base_inputs is None:
+            raise ValueError("base_inputs: the single-period inputs of year-indexed inputs are required")
+        eff_in, K1 = base_inputs, base_inputs.n_pairs
+        n_years = inputs.n_pairs // K1
+        avg = lambda s: np.asarray(s, float).reshape(n_years, K1).mean(axis=0)  # noqa: E731
+        eff_fn = lambda a: avg(staff_fn(a))  # noqa: E731
+    else:
+        eff_in, n_years, avg, eff_fn = inputs, 1, (lambda s: s), staff_fn
+    per_year = 1.0 / n_years              # staff gains are horizon averages (persons), whatever the model
 
     # round 0: the status quo, simulated; effects estimated there; the model linearised there
-    empty = pd.DataFrame(columns=ALLOC_COLUMNS)
+    empty = pd.DataFrame(columns=ALLOC_COLUMNS + (["year"] if yearly else []))
     S0 = np.asarray(staff_fn(empty), float)
     f0 = f_(S0)
     x, S_x, f_x, res_x = np.zeros(inputs.n_columns), S0, f0, None
-    history = [estimate_effects(inputs, empty, staff_fn, base_staff=S_x, prior=prior)]
+    history = [estimate_effects(eff_in, empty, eff_fn, base_staff=avg(S_x), prior=prior)]
     factors = _combine(history, damping)
     effs = [history[-1].assign(round=0)]
 
@@ -344,7 +380,7 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
         step = money_change(y, x, cost, budget)
         pred_staff = lin.baseline_staff + lin.effect @ y
         pred = f_x - merit(pred_staff, inputs, objective)
-        alloc_y = _allocation_of(step_res)
+        alloc_y = _allocation_of(step_res, yearly)
         S_y = np.asarray(staff_fn(alloc_y), float)
         act = f_x - f_(S_y)
         ratio = act / pred if pred > 0 else math.nan
@@ -358,13 +394,14 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
             radius = TR_EXPAND * radius
         if accepted:
             x, S_x, f_x, res_x = y, S_y, f_(S_y), step_res
-            history.append(estimate_effects(inputs, alloc_y, staff_fn, base_staff=S_x, prior=prior))
+            history.append(estimate_effects(eff_in, alloc_y, eff_fn, base_staff=avg(S_x), prior=prior))
             effs.append(history[-1].assign(round=r))
             factors = _combine(history, damping)
             lin, full_res, full_y, pchange, gap = relinearise()
         row = {"round": r, "step": "accepted" if accepted else "rejected",
                "predicted_coverage": cov(pred_staff), "simulated_coverage": cov(S_y),
-               "predicted_staff_gain": float(pred_staff.sum() - S0.sum()), "simulated_staff_gain": float(S_y.sum() - S0.sum()),
+               "predicted_staff_gain": float(pred_staff.sum() - S0.sum()) * per_year,
+               "simulated_staff_gain": float(S_y.sum() - S0.sum()) * per_year,
                "predicted_reduction": float(pred), "simulated_reduction": float(act), "ratio": float(ratio),
                "budget_used_yuan": float(step_res.solution["budget_used_yuan"]),
                "allocation_change": step if accepted else 0.0, "trust_radius": used_radius,
@@ -384,7 +421,7 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
             status = "max rounds"
             reason = (f"not converged within {rounds} rounds: the optimizer's proposal at the last allocation would "
                       f"still move {pchange:.2%} of its money for a predicted gain of {gap:.4g} (trust radius "
-                      f"{radius:.2%})")
+                      + (f"{radius:.2%})" if math.isfinite(radius) else "none)"))
         row["stop"] = reason
         if progress:
             progress(row)
@@ -392,7 +429,7 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
         res_x = _evaluate_at(allocator, lin, x)
     if isinstance(res_x.solution.get("levers"), dict):
         res_x.solution["levers"].pop(TRUST_LEVER, None)
-    return PlanResult(result=res_x, allocation=_allocation_of(res_x),
+    return PlanResult(result=res_x, allocation=_allocation_of(res_x, yearly),
                       rounds=pd.DataFrame(rec, columns=ROUND_COLUMNS),
                       effects=pd.concat(effs, ignore_index=True), converged=status in ("converged", "trust region"),
                       factors=factors, stop_reason=rec[-1]["stop"], x=x, status=status)
@@ -400,12 +437,21 @@ def plan_inputs(inputs, allocator, staff_fn, rounds: int = DEFAULT_ROUNDS, tol: 
 
 def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_ROUNDS, replications: int = 3, seed: int = 0,
          tol: float = DEFAULT_TOLERANCE, *, years: int | None = None, table: pd.DataFrame | None = None, workers: int = 1,
-         allocator=None, staff_fn=None, progress=None, damping: str = "last",
-         prior: float | None = None) -> PlanResult:
+         allocator=None, staff_fn=None, progress=None, damping: str = "last", prior: float | None = None,
+         fields=None, budget_path=None, payer_budget=None, objective_year: str = "all",
+         at_target: bool = False) -> PlanResult:
     """Simulate-then-optimize on the scenario's counties (``provinces``) with a yearly fund ``budget``.
 
-    ``years`` sets the planning horizon of both engines (default ``horizon.years``).  The final
-    allocation is simulated with ``replications`` replications (``PlanResult.simulation``).
+    ``years`` sets the planning horizon of both engines (default ``horizon.years``).  ``fields``: the
+    objective counts these fields only; the other fields' levers stay at 0 (their status quo).
+    ``budget_path``: yuan in each year 1..``years`` (decisions per start year, posts persist, the shortfall
+    of every year counted, or of the last with ``objective_year="last"``; :func:`optimizer.expand_years`).
+    ``payer_budget``: yuan/year per payer (central, provincial, county).  The final allocation is simulated
+    with ``replications`` replications (``PlanResult.simulation``).
+
+    ``at_target`` (without a budget path): plan for the end of year ``years`` instead of the horizon average,
+    as ``optimize`` does against the simulated status quo -- the simulated staff and the demand of that year,
+    lever effects at that age (``size-budget --confidence``, whose event is at the end of the last year).
     """
     import optimizer
     import scenarios
@@ -414,14 +460,28 @@ def plan(sc, budget: float | None = None, provinces=None, rounds: int = DEFAULT_
         sc = scenarios.apply(sc, {"horizon.years": int(years)})
     H = int(sc.horizon.years)
     tab = simulator.replicate.resolve_table(sc, provinces, table)
-    inputs = optimizer.from_scenario(sc, table=tab, budget_yuan=budget)
+    base = optimizer.from_scenario(sc, table=tab, budget_yuan=budget, fields=fields, payer_budget=payer_budget)
+    last = at_target and budget_path is None
+    if last:   # the target-year model; its status quo is replaced by the simulated one (linearised_inputs)
+        K, cid = base.n_pairs, np.asarray(base.county_id).astype(str)
+        sq = pd.DataFrame({"county_id": np.repeat(cid, H), "field": np.repeat(np.asarray(base.field).astype(str), H),
+                           "year": np.tile(np.arange(1, H + 1), K),
+                           "staff": np.asarray(base.baseline_by_year, float).reshape(-1),
+                           "demand": np.asarray(base.demand_by_year, float).reshape(-1)})
+        base = optimizer.from_scenario(sc, table=tab, budget_yuan=budget, fields=fields, payer_budget=payer_budget,
+                                       years=H, status_quo=optimizer.StatusQuo(sq, source="simulated in the loop"))
+    inputs = base if budget_path is None else optimizer.expand_years(base, budget_path, objective_year)
     if allocator is None:
         allocator = optimizer.Allocator.from_scenario(sc, objective="shortfall", marginals=False)
     keep: dict = {}
     if staff_fn is None:
-        staff_fn = simulator_staff_fn(sc, tab, inputs, H, replications, seed, workers, keep=keep)
+        staff_fn = simulator_staff_fn(sc, tab, base, H, replications, seed, workers, keep=keep,
+                                      by_year=budget_path is not None or last)
+        if last:
+            per_year = staff_fn
+            staff_fn = lambda a: per_year(a)[-base.n_pairs:]  # noqa: E731 - the end of year H
     out = plan_inputs(inputs, allocator, staff_fn, rounds=rounds, tol=tol, progress=progress, damping=damping,
-                      prior=prior)
+                      prior=prior, base_inputs=base if budget_path is not None else None)
     if keep:
         out.simulation = simulator.simulate(sc, years=H, replications=replications, seed=seed, workers=workers,
                                             table=tab, allocation=out.allocation)

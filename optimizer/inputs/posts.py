@@ -80,7 +80,8 @@ def direct_hires(cx: Context, cb: ColumnBuilder, vacant_posts: np.ndarray) -> np
     if cap <= 0:
         return np.zeros(0, np.int64)
     g = int(DIRECT_HIRE["grade"])
-    premium = 12.0 * (cx.base[g - 1] - cx.base[12]) * (1 + cx.perf)      # yuan/year above an ordinary recruit
+    tilt = float(cx.sc.pay.performance_tilt_township)                     # placed in a township unit
+    premium = 12.0 * (cx.base[g - 1] - cx.base[12]) * (1 + cx.perf + tilt)   # yuan/year above an ordinary recruit
     k = np.flatnonzero(vacant_posts > 0)
     a = np.arange(1, cx.H + 1, dtype=float)
     stay = (1.0 - cx.flat(cx.p_pair)[k][:, None]) ** a[None, :]

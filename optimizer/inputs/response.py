@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit, logit
-from scipy.stats import norm
 
 FIELDS = ("science", "education", "engineering", "agriculture", "health")
 
@@ -111,12 +110,33 @@ def filled_share(p0, refill: float, horizon: int):
     return filled_share_profile(p0, refill, horizon).mean(axis=-1)
 
 
-def retirement_share(mean_age, age_sd: float, retirement_age: float):
-    """Share of staff reaching retirement within a year, ages ~ Normal(mean, sd) truncated at retirement."""
-    hi = norm.cdf((retirement_age - np.asarray(mean_age, dtype=float)) / age_sd)
-    lo = norm.cdf((retirement_age - 1 - np.asarray(mean_age, dtype=float)) / age_sd)
-    return np.where(hi > 0, (hi - lo) / np.maximum(hi, 1e-12), 0.0)
+#: inner edges of ``population.age_pyramid``'s 7 bands (years of age): the simulator's
+#: ``simulator.population.AGE_BAND_EDGES`` (the engines do not import each other; a test checks they agree)
+AGE_BAND_EDGES = (30.0, 35.0, 40.0, 45.0, 50.0, 55.0)
+
+
+def age_cdf(shares, entry_age: float, retirement_age: float) -> tuple[np.ndarray, np.ndarray]:
+    """(cumulative share, age) knots of an age pyramid, as the simulator draws initial ages: bands entry age-29,
+    30-34, ..., 55-retirement age, uniform within a band; bands cut to [entry age, retirement age), an empty
+    band's share dropped and the others rescaled (``simulator.population.age_cdf``)."""
+    edges = np.clip(np.array((entry_age,) + AGE_BAND_EDGES + (retirement_age,)), entry_age, retirement_age)
+    sh = np.where(np.diff(edges) > 0, np.asarray(shares, dtype=float), 0.0)
+    if sh.sum() <= 0:
+        sh = np.diff(edges)
+    cdf = np.r_[0.0, np.cumsum(sh)]
+    cdf /= cdf[-1]
+    keep = np.r_[True, np.diff(cdf) > 0]
+    return cdf[keep], edges[keep]
+
+
+def retirement_share(shares, entry_age: float, retirement_age: float) -> float:
+    """Share of staff retiring in the first year: the simulator ages everyone by a year and retires those at
+    ``retirement_age``, so it is the pyramid's share aged ``retirement_age - 1`` to ``retirement_age``
+    (``population.age_pyramid`` of the field; the county table's mean ages are not used, as in the simulator)."""
+    cdf, age = age_cdf(shares, entry_age, retirement_age)
+    return float(1.0 - np.interp(retirement_age - 1.0, age, cdf))
 
 
 __all__ = ["exits_after", "exits_avoided", "demand_trend", "demand_path", "persistence", "persistence_profile",
-           "programme_place", "programme_place_profile", "filled_share", "filled_share_profile", "retirement_share"]
+           "programme_place", "programme_place_profile", "filled_share", "filled_share_profile", "retirement_share",
+           "age_cdf", "AGE_BAND_EDGES"]

@@ -5,8 +5,8 @@ expected exits are the year's voluntary exits and retirements that ordinary recr
 does not replace: ``staff x (p0 + r) x (1 - recruitment.quota_share)``, ``p0`` =
 ``behaviour.exit_rate_target`` of the field (township staff: lowered by any township
 subsidy the scenario already pays), ``r`` = the share reaching
-``population.retirement_age`` within a year when ages are Normal(``mean_age``,
-``population.age_sd``) truncated at retirement.  The same ``P`` holds in every year
+``population.retirement_age`` within the first year when ages follow the field's
+``population.age_pyramid`` (uniform within a band), as the simulator draws them.  The same ``P`` holds in every year
 (a steady state: it ignores internal flows and dynamics).  Demand is the county
 table's times the scenario's demand trend.
 
@@ -108,12 +108,14 @@ class Context:
         self.D_by_year = D0[:, :, None] * path.T[None, :, :]
         S, Sc, St = col("staff_{f}"), col("staff_{f}_county"), col("staff_{f}_township")
         self.S, self.Sc, self.St = S, Sc, St
-        self.sen_share, self.int_share, age = col("senior_share_{f}"), col("intermediate_share_{f}"), col("mean_age_{f}")
+        self.sen_share, self.int_share = col("senior_share_{f}"), col("intermediate_share_{f}")
         p_target = np.array([beh.exit_rate_target[f] for f in FIELDS])
         self.p_cty = np.broadcast_to(p_target, (n, nf)).copy()
         self.p_twp = exits_after(p_target[None, :], self.beta, self.s0[:, None])
         self.p_pair = np.where(S > 0, (Sc * self.p_cty + St * self.p_twp) / np.maximum(S, 1e-12), self.p_cty)
-        self.r = retirement_share(age, sc.population.age_sd, sc.population.retirement_age)
+        pop = sc.population
+        r_f = np.array([retirement_share(pop.age_pyramid[f], pop.entry_age, pop.retirement_age) for f in FIELDS])
+        self.r = np.broadcast_to(r_f, (n, nf)).copy()
         self.exits = S * (self.p_pair + self.r) * (1.0 - self.q)
         self.P = S - self.exits
         self.P_by_year = np.repeat(self.P[:, :, None], self.H, axis=2)

@@ -37,6 +37,8 @@ LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "traini
 NOT_LEVERS = ("name", "description")
 MAX_EXACT_FAMILIES = 8
 DECOMPOSITION_COLUMNS = ["metric", "year", "lever", "contribution"]
+#: ``simulate_many(subs)``: the summary tables of many ``(sub-scenario, label)`` at once (in parallel)
+SimulateMany = Callable[[Sequence[tuple[object, str]]], Sequence[pd.DataFrame]]
 DECOMPOSED_METRICS = ("coverage", "staff", "vacancies", "turnover_rate", "exits", "senior_share", "mean_skill",
                       "cost_yuan", "coverage_gini", "share_counties_below_80pct")
 
@@ -157,12 +159,14 @@ def _means(summary: pd.DataFrame) -> pd.Series:
 
 
 def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str], summaries: Sequence[pd.DataFrame],
-              simulate: Callable[[object, str], pd.DataFrame]) -> tuple[pd.DataFrame, int]:
+              simulate: Callable[[object, str], pd.DataFrame],
+              simulate_many: SimulateMany | None = None) -> tuple[pd.DataFrame, int]:
     """Shapley decomposition of every package in ``scenarios_[1:]`` against ``base_sc`` (= ``scenarios_[0]``).
 
     ``summaries[i]``: the national summary table already simulated for ``scenarios_[i]``;
     ``simulate(sub_scenario, what)``: simulates a coalition's sub-scenario (``what`` labels it for progress)
-    and returns its summary table.  Returns ``(table, sub_runs)``: the table has columns ``scenario`` and
+    and returns its summary table; ``simulate_many`` (optional, as for :func:`decompose_levers`) runs every
+    coalition of a package at once.  Returns ``(table, sub_runs)``: the table has columns ``scenario`` and
     :data:`DECOMPOSITION_COLUMNS` (``lever = total`` included); ``sub_runs`` counts the simulations run.
     """
     import scenarios
@@ -176,16 +180,30 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
         doc = scenarios.to_dict(sc)
         fams = changed_families(base_doc, doc)
 
-        def value(subset, doc=doc, fams=fams, lab=lab):
-            nonlocal sub_runs
+        def sub_scenario(subset, doc=doc, lab=lab):
             sub_doc = subset_document(base_doc, doc, subset)
             sub_doc["name"] = "+".join([base_label, *sorted(subset)]) if subset else base_label
             sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
-            key = content_key(sub)
+            return sub, content_key(sub), f"{lab} [{'+'.join(sorted(subset)) or 'none'}]"
+
+        def value(subset):
+            nonlocal sub_runs
+            sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, f"{lab} [{'+'.join(sorted(subset)) or 'none'}]"))
+                cache[key] = _means(simulate(sub, what))
             return cache[key]
+
+        if simulate_many is not None:   # every coalition of the package at once
+            todo: dict[str, tuple] = {}
+            for k in range(len(fams) + 1):
+                for subset in itertools.combinations(fams, k):
+                    sub, key, what = sub_scenario(frozenset(subset))
+                    if key not in cache and key not in todo:
+                        todo[key] = (sub, what)
+            for key, summary in zip(todo, simulate_many(list(todo.values()))):
+                cache[key] = _means(summary)
+                sub_runs += 1
 
         table = decomposition_table(shapley(fams, value))
         table.insert(0, "scenario", lab)
@@ -254,8 +272,14 @@ class LeverOptions:
 
 def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str],
                      summaries: Sequence[pd.DataFrame], simulate: Callable[[object, str], pd.DataFrame],
-                     options: LeverOptions | None = None, progress: Callable[[str], None] | None = None):
+                     options: LeverOptions | None = None, progress: Callable[[str], None] | None = None,
+                     simulate_many: SimulateMany | None = None):
     """Per-lever Shapley shares of every package in ``scenarios_[1:]`` against ``base_sc``.
+
+    ``simulate_many(subs)`` (optional): the summary tables of many ``(sub-scenario, label)`` at once -- the
+    estimators hand over every coalition of a round together (``shapley`` module docstring), so they can run
+    in parallel (:class:`grassroots.studies.coalitions.CoalitionRunner`); without it, ``simulate`` runs them
+    one by one.  Either way the results are the same.
 
     Returns ``(table, interactions, sub_runs, info)``: ``table`` has ``scenario`` + :data:`LEVER_COLUMNS`
     (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`;
@@ -277,25 +301,47 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
     for sc, lab in zip(scenarios_[1:], labels[1:]):
         doc = scenarios.to_dict(sc)
         levers = changed_levers(base_doc, doc)
+        subs: dict[frozenset, tuple] = {}     # coalition -> (sub-scenario, content key, label)
 
-        def value(subset, doc=doc, lab=lab):
+        def sub_scenario(subset, doc=doc, lab=lab, levers=levers, subs=subs):
+            if subset not in subs:
+                sub_doc = lever_subset_document(base_doc, doc, subset)
+                sub_doc["name"] = f"{base_label}+{len(subset)} levers" if subset else base_label
+                sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
+                subs[subset] = (sub, content_key(sub), f"{lab} [{len(subset)}/{len(levers)} levers]")
+            return subs[subset]
+
+        def value(subset):
             nonlocal sub_runs
-            sub_doc = lever_subset_document(base_doc, doc, subset)
-            sub_doc["name"] = f"{base_label}+{len(subset)} levers" if subset else base_label
-            sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
-            key = content_key(sub)
+            sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, f"{lab} [{len(subset)}/{len(levers)} levers]"))
+                cache[key] = _means(simulate(sub, what))
             return cache[key].reindex(index).to_numpy(dtype=float)
 
+        def prefetch(coalitions, lab=lab):
+            nonlocal sub_runs
+            todo: dict[str, tuple] = {}
+            for c in coalitions:
+                sub, key, what = sub_scenario(c)
+                if key not in cache and key not in todo:
+                    todo[key] = (sub, what)
+            if not todo:
+                return
+            if progress:
+                progress(f"{lab}: simulating {len(todo)} coalitions")
+            for key, summary in zip(todo, simulate_many(list(todo.values()))):
+                cache[key] = _means(summary)
+                sub_runs += 1
+
+        pre = prefetch if simulate_many is not None else None
         if len(levers) <= o.exact_max:
-            res = estimators.exact(levers, value)
+            res = estimators.exact(levers, value, prefetch=pre)
         else:
             res = estimators.sampled(levers, value, stop_index=stop_index, target_se=o.target_se, seed=o.seed,
-                                  max_pairs=o.max_pairs,
-                                  progress=(lambda n, r, lab=lab: progress(f"{lab}: {n} pairs of orders, "
-                                                                           f"relative SE {r:.3f}")) if progress else None)
+                                     max_pairs=o.max_pairs, prefetch=pre,
+                                     progress=(lambda n, r, lab=lab: progress(f"{lab}: {n} pairs of orders, "
+                                                                              f"relative SE {r:.3f}")) if progress else None)
         resid, resid_se = estimators.efficiency(res)
         info[lab] = {"method": res.method, "levers": len(levers), "pairs": res.pairs, "converged": res.converged,
                      "target_se": o.target_se, "stop": f"{o.stop_metric} {last}",
@@ -310,7 +356,7 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
         table.insert(0, "scenario", lab)
         frames.append(table)
         top = sorted(levers, key=lambda lv: -abs(res.phi[lv][stop_index]))[:o.top_interactions]
-        inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value)
+        inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value, prefetch=pre)
         if inter:
             it = pd.concat([pd.DataFrame({"lever_a": a, "lever_b": b, "context": ctx,
                                           "metric": index.get_level_values(0), "year": index.get_level_values(1),

@@ -51,6 +51,12 @@ def _cpu() -> float:
     return total
 
 
+def _warm() -> None:
+    """Load the simulator's compiled kernels in a worker (a one-replication, one-year Ningxia run)."""
+    import simulator
+    simulator.simulate("baseline", provinces=["64"], years=1, replications=1, seed=1)
+
+
 def first_coalitions(levers, seed: int, pairs: int) -> list[frozenset]:
     """The distinct coalitions (neither empty nor full) of the sampler's first ``pairs`` antithetic pairs."""
     import numpy as np
@@ -115,12 +121,13 @@ def main() -> None:
     lean_kw = dict(years=a.years, replications=a.replications, seed=a.seed, table=table)
     serial = timed("lean serial", lambda: CoalitionRunner(**lean_kw)(subs), len(subs))
     worker_pool(2).submit(int, 0).result()
-    CoalitionRunner(**lean_kw, workers=2)(subs[:2])                           # warm both workers' kernels
+    CoalitionRunner(**lean_kw, workers=2)(subs[:4])                           # warm both workers' kernels
     two = timed("lean 2 local workers", lambda: CoalitionRunner(**lean_kw, workers=2)(subs), len(subs))
     close_worker_pool()
     with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0") as cl:
         with DaskExecutor(cl.scheduler_address) as ex, using_executor(ex):
-            CoalitionRunner(**lean_kw)(subs[:2])
+            ex.client.run(_warm)                                               # every worker loads the kernels
+            CoalitionRunner(**lean_kw)(subs[:4])
             dask2 = timed("lean LocalCluster(2)", lambda: CoalitionRunner(**lean_kw)(subs), len(subs))
     for i in range(len(subs)):
         assert serial[i].equals(two[i]) and serial[i].equals(dask2[i]), "results differ between executors"

@@ -147,6 +147,8 @@ def _write(rf, args, c, loaded, labels, base_label: str, years: int, workers: in
         })
         write_report(out, scenarios=loaded, summary=c.summary, comparison=c.comparison, counties=c.counties,
                      decomposition=_report_decomposition(c.decomposition), base=base_label,
+                     interactions=c.interactions if c.interactions is not None and not c.interactions.empty else None,
+                     interactions_metric=getattr(args, "decompose_metric", "coverage"),
                      names=dict(zip(labels, labels)), lang=getattr(args, "lang", "en"),
                      start_year=results[0].years[0])
 

@@ -25,11 +25,29 @@ numbers: every coalition uses the comparison's replication seeds).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+
+
+@dataclass
+class CoalitionResult:
+    """A coalition's national ``summary`` (as ``summary.csv``) and ``replications`` (``replication, year,
+    metric, value``: the national values of each replication, for standard errors over replications)."""
+
+    summary: pd.DataFrame
+    replications: pd.DataFrame
+
+
+def _result(name: str, nat: np.ndarray, years: list[int]) -> CoalitionResult:
+    from simulator.replicate import NATIONAL_NAMES, national_summary
+    r, m, y = nat.shape
+    reps = pd.DataFrame({"replication": np.repeat(np.arange(r), m * y), "year": np.tile(np.asarray(years), r * m),
+                         "metric": np.tile(np.repeat(np.asarray(NATIONAL_NAMES), y), r), "value": nat.ravel()})
+    return CoalitionResult(national_summary(name, nat, years), reps)
 
 
 def coalition_values(item) -> np.ndarray:
@@ -42,8 +60,8 @@ def coalition_values(item) -> np.ndarray:
 
 
 class CoalitionRunner:
-    """``runner(subs)``: the summary tables (``scenario, year, metric, mean, p05, p95``, national) of the
-    sub-scenarios ``subs`` (a list of ``(scenario, label)``), evaluated together on the executor.
+    """``runner(subs)``: a :class:`CoalitionResult` (national summary and per-replication values) for each of
+    the sub-scenarios ``subs`` (a list of ``(scenario, label)``), evaluated together on the executor.
 
     ``provinces``, ``years``, ``replications``, ``seed``, ``table`` as for ``simulator.simulate``;
     ``workers``: local processes when no ``--scheduler`` executor is active (1: in this process);
@@ -85,11 +103,10 @@ class CoalitionRunner:
     def _path(self, sha: str) -> Path | None:
         return self.cache / f"{sha}.npy" if self.cache is not None else None
 
-    def __call__(self, subs: Sequence[tuple[object, str]]) -> list[pd.DataFrame]:
+    def __call__(self, subs: Sequence[tuple[object, str]]) -> list[CoalitionResult]:
         import scenarios
         from simulator.params import as_params
-        from simulator.replicate import national_summary
-        out: list[pd.DataFrame | None] = [None] * len(subs)
+        out: list[CoalitionResult | None] = [None] * len(subs)
         todo, items = [], []
         for k, (sc, _label) in enumerate(subs):
             params = as_params(sc)
@@ -97,7 +114,7 @@ class CoalitionRunner:
             path = self._path(scenarios.sha256(sc))
             if path is not None and path.exists():
                 try:
-                    out[k] = national_summary(params.name, np.load(path, allow_pickle=False), years_cal)
+                    out[k] = _result(params.name, np.load(path, allow_pickle=False), years_cal)
                     continue
                 except (OSError, ValueError):
                     pass
@@ -113,7 +130,7 @@ class CoalitionRunner:
                         tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.npy")
                         np.save(tmp, nat, allow_pickle=False)
                         os.replace(tmp, path)
-                    out[k] = national_summary(params.name, nat, years_cal)
+                    out[k] = _result(params.name, nat, years_cal)
                     self.runs += 1
                     if self.done is not None:
                         self.done(subs[k][1], len(self.seeds))

@@ -182,7 +182,7 @@ def compare(scenarios_: Sequence, labels: Sequence[str] | None = None, *, provin
     if decompose == "levers":
         opts = lever_options or LeverOptions(seed=seed)
         out.decomposition, out.interactions, out.sub_runs, out.decomposition_info = decompose_levers(
-            base_sc, base_label, scenarios_, labels, [r.summary for r in results],
+            base_sc, base_label, scenarios_, labels, results,
             lambda sub, what: many([(sub, what)])[0], opts, progress=note, simulate_many=many)
     else:
         out.decomposition, out.sub_runs = _decompose(base_sc, base_label, scenarios_, labels,

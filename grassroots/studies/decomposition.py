@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import shapley as estimators   # (``shapley`` below is the exact family split)
@@ -191,7 +192,7 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
             sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, what))
+                cache[key] = _means(_parts(simulate(sub, what))[0])
             return cache[key]
 
         if simulate_many is not None:   # every coalition of the package at once
@@ -201,8 +202,8 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
                     sub, key, what = sub_scenario(frozenset(subset))
                     if key not in cache and key not in todo:
                         todo[key] = (sub, what)
-            for key, summary in zip(todo, simulate_many(list(todo.values()))):
-                cache[key] = _means(summary)
+            for key, result in zip(todo, simulate_many(list(todo.values()))):
+                cache[key] = _means(_parts(result)[0])
                 sub_runs += 1
 
         table = decomposition_table(shapley(fams, value))
@@ -223,7 +224,7 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
 # rule), every coalition simulated with the comparison's seeds (common random numbers).
 
 LEVER_COLUMNS = ["lever", "family", "metric", "year", "share", "se"]
-INTERACTION_COLUMNS = ["lever_a", "lever_b", "context", "metric", "year", "interaction"]
+INTERACTION_COLUMNS = ["lever_a", "lever_b", "context", "metric", "year", "interaction", "se"]
 
 
 def changed_levers(base: Mapping, package: Mapping) -> list[str]:
@@ -270,28 +271,55 @@ class LeverOptions:
     top_interactions: int = 6       # pairs among this many levers with the largest |share|
 
 
+def _replication_values(replications: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per-replication national values of the decomposed metrics, ``(metric, year)`` x replication."""
+    if replications is None:
+        return None
+    r = replications[replications["metric"].isin(DECOMPOSED_METRICS)]
+    return r.set_index(["metric", "year", "replication"])["value"].unstack("replication").sort_index()
+
+
+def _parts(result) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(summary, replications or None) of what a simulate callback returned: a summary table, or an object
+    with ``summary`` and ``replications`` (``simulator.SimulationResult``, ``coalitions.CoalitionResult``)."""
+    if isinstance(result, pd.DataFrame):
+        return result, None
+    return result.summary, getattr(result, "replications", None)
+
+
 def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str],
-                     summaries: Sequence[pd.DataFrame], simulate: Callable[[object, str], pd.DataFrame],
+                     summaries: Sequence, simulate: Callable[[object, str], object],
                      options: LeverOptions | None = None, progress: Callable[[str], None] | None = None,
                      simulate_many: SimulateMany | None = None):
     """Per-lever Shapley shares of every package in ``scenarios_[1:]`` against ``base_sc``.
 
-    ``simulate_many(subs)`` (optional): the summary tables of many ``(sub-scenario, label)`` at once -- the
-    estimators hand over every coalition of a round together (``shapley`` module docstring), so they can run
-    in parallel (:class:`grassroots.studies.coalitions.CoalitionRunner`); without it, ``simulate`` runs them
-    one by one.  Either way the results are the same.
+    ``summaries[i]``: the summary table of ``scenarios_[i]``, or its ``SimulationResult`` (then the
+    interactions get standard errors over replications); ``simulate(sub, label)``: likewise for one
+    sub-scenario.  ``simulate_many(subs)`` (optional): the same for many ``(sub-scenario, label)`` at once --
+    the estimators hand over every coalition of a round together (``shapley`` module docstring), so they can
+    run in parallel (:class:`grassroots.studies.coalitions.CoalitionRunner`); without it, ``simulate`` runs
+    them one by one.  Either way the results are the same.
 
     Returns ``(table, interactions, sub_runs, info)``: ``table`` has ``scenario`` + :data:`LEVER_COLUMNS`
-    (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`;
+    (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`
+    (``se``: standard error of the interaction over replications, which share their random numbers, i.e.
+    sd of the per-replication interaction / sqrt(R); NaN without per-replication values or with R = 1);
     ``info[label]``: method, pairs, converged, levers, efficiency residual and its SE at the stopping entry.
     """
     import scenarios
     o = options or LeverOptions()
     sub_runs = 0
     cache: dict[str, pd.Series] = {}
-    for sc, summary in zip(scenarios_, summaries):
-        cache[content_key(sc)] = _means(summary)
-    index = _means(summaries[0]).index
+    reps: dict[str, pd.DataFrame | None] = {}
+
+    def keep(key, result):
+        summary, replications = _parts(result)
+        cache[key] = _means(summary)
+        reps[key] = _replication_values(replications)
+
+    for sc, result in zip(scenarios_, summaries):
+        keep(content_key(sc), result)
+    index = cache[content_key(scenarios_[0])].index
     last = max(y for _, y in index)
     if (o.stop_metric, last) not in index:
         raise ValueError(f"--decompose-metric: {o.stop_metric!r} (allowed: {', '.join(DECOMPOSED_METRICS)})")
@@ -316,8 +344,17 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
             sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, what))
+                keep(key, simulate(sub, what))
             return cache[key].reindex(index).to_numpy(dtype=float)
+
+        def interaction_se(i, j, s):
+            """SE over replications of v(S+i+j) - v(S+i) - v(S+j) + v(S) (NaN when unknown)."""
+            mats = [reps.get(sub_scenario(c)[1]) for c in (s | {i, j}, s | {i}, s | {j}, s)]
+            if any(m is None for m in mats) or mats[0].shape[1] < 2:
+                return np.full(len(index), np.nan)
+            x = [m.reindex(index).to_numpy(dtype=float) for m in mats]
+            d = x[0] - x[1] - x[2] + x[3]
+            return np.std(d, axis=1, ddof=1) / math.sqrt(d.shape[1])
 
         def prefetch(coalitions, lab=lab):
             nonlocal sub_runs
@@ -330,8 +367,8 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
                 return
             if progress:
                 progress(f"{lab}: simulating {len(todo)} coalitions")
-            for key, summary in zip(todo, simulate_many(list(todo.values()))):
-                cache[key] = _means(summary)
+            for key, result in zip(todo, simulate_many(list(todo.values()))):
+                keep(key, result)
                 sub_runs += 1
 
         pre = prefetch if simulate_many is not None else None
@@ -358,9 +395,13 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
         top = sorted(levers, key=lambda lv: -abs(res.phi[lv][stop_index]))[:o.top_interactions]
         inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value, prefetch=pre)
         if inter:
+            everyone = frozenset(levers)
             it = pd.concat([pd.DataFrame({"lever_a": a, "lever_b": b, "context": ctx,
                                           "metric": index.get_level_values(0), "year": index.get_level_values(1),
-                                          "interaction": x}) for (a, b, ctx), x in inter.items()], ignore_index=True)
+                                          "interaction": x,
+                                          "se": interaction_se(a, b, frozenset() if ctx == "alone"
+                                                               else everyone - {a, b})})
+                            for (a, b, ctx), x in inter.items()], ignore_index=True)
             it.insert(0, "scenario", lab)
             inter_frames.append(it)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *LEVER_COLUMNS])

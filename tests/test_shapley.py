@@ -218,3 +218,22 @@ def test_bad_decompose_options_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--decompose-se" in err and "--decompose-metric" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_coalitions_resume_from_their_cache_and_equal_simulate(tmp_path):
+    """A coalition finished once is read back, not simulated again, and its summary is ``simulate``'s."""
+    import scenarios
+    import simulator
+    from grassroots.studies.coalitions import CoalitionRunner
+    table = scenarios.county_table(["64"])
+    subs = [(scenarios.load("baseline"), "b"), (scenarios.load("lever-pay"), "p")]
+    first = CoalitionRunner(years=1, replications=2, seed=9, table=table, cache=tmp_path)
+    a = first(subs)
+    assert first.runs == 2 and len(list(tmp_path.glob("*.npy"))) == 2
+    again = CoalitionRunner(years=1, replications=2, seed=9, table=table, cache=tmp_path)
+    b = again(subs)
+    assert again.runs == 0
+    for x, y, (sc, _) in zip(a, b, subs):
+        pd.testing.assert_frame_equal(x.summary, y.summary, check_exact=True)
+        pd.testing.assert_frame_equal(x.summary, simulator.simulate(sc, years=1, replications=2, seed=9,
+                                                                    table=table).summary, check_exact=True)

@@ -146,8 +146,20 @@ def run_replication(scenario, table, seed: int, years: int | None = None, *,
     geo = table if isinstance(table, Geography) else geography_from_table(table)
     model = TalentModel(as_params(scenario), geography=geo, seed=int(seed), years=years,
                         programme_base_rf=programme_base_rf, options=options, allocation=allocation)
-    raw = model.run()
-    return Replication(seed=int(seed), raw=raw, flows=model.flow_record())
+    try:
+        raw = model.run()
+        return Replication(seed=int(seed), raw=raw, flows=model.flow_record())
+    finally:
+        release_model(model)
+
+
+def release_model(model) -> None:
+    """Let a finished model be freed: Mesa 3's ``Agent._ids`` (a class-level dict of unique-id counters keyed
+    by model) otherwise keeps every model, with its agents and arrays, alive for the life of the process --
+    about 14 MB per Gansu replication, which filled a kept worker process's memory after a few hundred
+    coalitions of a decomposition."""
+    import mesa
+    mesa.Agent._ids.pop(model, None)
 
 
 class ReplicationCache:

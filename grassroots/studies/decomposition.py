@@ -366,7 +366,7 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
             if not todo:
                 return
             if progress:
-                progress(f"{lab}: simulating {len(todo)} coalitions")
+                progress(f"{lab}: {len(todo)} coalitions at once (finished ones read from the checkpoints)")
             for key, result in zip(todo, simulate_many(list(todo.values()))):
                 keep(key, result)
                 sub_runs += 1

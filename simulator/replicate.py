@@ -146,8 +146,20 @@ def run_replication(scenario, table, seed: int, years: int | None = None, *,
     geo = table if isinstance(table, Geography) else geography_from_table(table)
     model = TalentModel(as_params(scenario), geography=geo, seed=int(seed), years=years,
                         programme_base_rf=programme_base_rf, options=options, allocation=allocation)
-    raw = model.run()
-    return Replication(seed=int(seed), raw=raw, flows=model.flow_record())
+    try:
+        raw = model.run()
+        return Replication(seed=int(seed), raw=raw, flows=model.flow_record())
+    finally:
+        release_model(model)
+
+
+def release_model(model) -> None:
+    """Let a finished model be freed: Mesa 3's ``Agent._ids`` (a class-level dict of unique-id counters keyed
+    by model) otherwise keeps every model, with its agents and arrays, alive for the life of the process --
+    about 14 MB per Gansu replication, which filled a kept worker process's memory after a few hundred
+    coalitions of a decomposition."""
+    import mesa
+    mesa.Agent._ids.pop(model, None)
 
 
 class ReplicationCache:
@@ -225,6 +237,11 @@ def cache_key(params: Params, geo: Geography, years: int, base_rf: np.ndarray, o
 
 
 _EXECUTOR: list = []   # the executor of ``using_executor`` (innermost last); empty = local (``workers``)
+
+
+def current_executor():
+    """The executor of the innermost :func:`using_executor` block, or None (local runs)."""
+    return _EXECUTOR[-1] if _EXECUTOR else None
 
 
 @contextlib.contextmanager
@@ -387,17 +404,19 @@ def _long(values_my: np.ndarray, names, years) -> pd.DataFrame:
                          "value": values_my.ravel()})
 
 
-def summarise(name: str, reps: list[Replication], geo: Geography, years: list[int],
-              county_metrics: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
-    """The summary, provinces, counties and replications tables of a list of replications."""
-    n_c = geo.n_counties
-    names = CELL_METRIC_NAMES + AREA_NAMES
-    nat = []
-    for rep in reps:
-        total = rep.raw.sum(axis=1)                                 # [RAW, Y]
-        vals = np.concatenate([derive(total), _area_values(rep.raw, None, n_c)])
-        nat.append(vals)
-    nat = np.stack(nat)                                             # [R, M, Y]
+NATIONAL_NAMES = CELL_METRIC_NAMES + AREA_NAMES   # the metrics of summary.csv, in order
+
+
+def national_values(raw: np.ndarray, n_counties: int) -> np.ndarray:
+    """One replication's national metrics [len(NATIONAL_NAMES), years] from its raw record (what a
+    coalition of a decomposition needs: a few KB instead of the raw record's MB)."""
+    return np.concatenate([derive(raw.sum(axis=1)), _area_values(raw, None, n_counties)])
+
+
+def national_summary(name: str, nat: np.ndarray, years: list[int]) -> pd.DataFrame:
+    """The summary table (:data:`SUMMARY_COLUMNS`) of national values ``nat[R, M, Y]`` (:func:`national_values`
+    per replication): mean, p05, p95 over replications, rows by year then metric."""
+    names = NATIONAL_NAMES
     mean, p05, p95 = _quantiles(nat)
     m_idx, y_idx = np.meshgrid(np.arange(len(names)), np.arange(len(years)), indexing="ij")
     summary = pd.DataFrame({"scenario": name, "year": np.asarray(years)[y_idx.ravel()],
@@ -406,6 +425,17 @@ def summarise(name: str, reps: list[Replication], geo: Geography, years: list[in
     order = {n: i for i, n in enumerate(names)}
     summary = summary.sort_values(["year", "metric"], key=lambda s: s.map(order) if s.name == "metric" else s,
                                   kind="stable").reset_index(drop=True)
+    return summary[SUMMARY_COLUMNS]
+
+
+def summarise(name: str, reps: list[Replication], geo: Geography, years: list[int],
+              county_metrics: tuple[str, ...] | None = None) -> dict[str, pd.DataFrame]:
+    """The summary, provinces, counties and replications tables of a list of replications."""
+    n_c = geo.n_counties
+    names = NATIONAL_NAMES
+    nat = np.stack([national_values(rep.raw, n_c) for rep in reps])   # [R, M, Y]
+    summary = national_summary(name, nat, years)
+    m_idx, y_idx = np.meshgrid(np.arange(len(names)), np.arange(len(years)), indexing="ij")
 
     per_rep = []
     for r, rep in enumerate(reps):
@@ -569,6 +599,6 @@ def simulate(scenario, provinces=None, years: int | None = None, replications: i
     )
 
 
-__all__ = ["simulate", "run_replication", "SimulationResult", "Replication", "ReplicationCache", "summarise", "resolve_table",
+__all__ = ["simulate", "run_replication", "national_values", "national_summary", "current_executor", "SimulationResult", "Replication", "ReplicationCache", "summarise", "resolve_table",
            "national_township_demand", "SUMMARY_COLUMNS", "COUNTY_COLUMNS", "PROVINCE_COLUMNS",
            "REPLICATION_COLUMNS", "FLOW_COLUMNS", "flows_table"]

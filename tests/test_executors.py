@@ -56,6 +56,20 @@ def test_processes_equal_serial_in_input_order():
         assert [got[i] for i in range(len(ITEMS))] == expected
 
 
+def test_a_borrowed_pool_gives_the_same_results_and_is_left_running():
+    """``ProcessExecutor(pool=...)`` (the decomposition borrows the simulator's kept pool) does not shut it down."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    expected = [noisy_mean(i) for i in ITEMS]
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        with ProcessExecutor(2, pool=pool) as ex:
+            assert ex.map(noisy_mean, ITEMS) == expected
+        assert pool.submit(noisy_mean, ITEMS[0]).result() == expected[0]
+    finally:
+        pool.shutdown()
+
+
 def test_an_error_in_a_task_propagates_unchanged():
     with pytest.raises(ZeroDivisionError, match="three"):
         SerialExecutor().map(fails_on_three, range(6))

@@ -117,28 +117,99 @@ def test_cli_decompose_levers_adds_up_within_two_se(tmp_path):
         tot = dec[(dec.lever == "total") & (dec.metric == m) & (dec.year == y)]["share"].iloc[0]
         assert g["share"].sum() == pytest.approx(tot, rel=1e-9, abs=1e-9)
     inter = pd.read_csv(out / "interactions.csv")
-    assert {"lever_a", "lever_b", "context", "interaction"} <= set(inter.columns)
+    assert {"lever_a", "lever_b", "context", "interaction", "se"} <= set(inter.columns)
+    assert (inter["se"] >= 0).all()            # 2 replications: an SE over replications for every row
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Strongest pairwise interactions" in html and "Standard error" in html
 
 
 def test_sampled_levers_on_a_real_run_add_up_within_two_se():
+    """Sampled shares (the coalitions of each round evaluated together on 2 worker processes) add up to the
+    total within 2 SE, and equal, bit for bit, the shares from simulating every coalition one by one."""
     import scenarios
     import simulator
+    from grassroots.studies.coalitions import CoalitionRunner
     table = scenarios.county_table(["64"])
     base, pkg = scenarios.load("baseline"), scenarios.load("lever-pay")
 
     def sim(sc, what=""):
-        return simulator.simulate(sc, years=1, replications=2, seed=4, table=table).summary
+        return simulator.simulate(sc, years=1, replications=2, seed=4, table=table)
 
-    table_, inter, runs, info = decompose_levers(base, "baseline", [base, pkg], ["baseline", "lever-pay"],
-                                                [sim(base), sim(pkg)], sim,
-                                                LeverOptions(exact_max=2, max_pairs=3, target_se=1e-9, seed=2))
+    opts = LeverOptions(exact_max=2, max_pairs=3, target_se=1e-9, seed=2)
+    args = (base, "baseline", [base, pkg], ["baseline", "lever-pay"], [sim(base), sim(pkg)])
+    table_, inter, runs, info = decompose_levers(*args, sim, opts)
+    many = CoalitionRunner(years=1, replications=2, seed=4, table=table, workers=2)
+    table2, inter2, runs2, _ = decompose_levers(*args, lambda sc, what: many([(sc, what)])[0], opts,
+                                                simulate_many=many)
+    pd.testing.assert_frame_equal(table_, table2, check_exact=True)
+    pd.testing.assert_frame_equal(inter, inter2, check_exact=True)
+    assert runs == runs2 == many.runs > 0
     assert info["lever-pay"]["method"] == "permutation" and info["lever-pay"]["pairs"] == 3
     parts = table_[table_["lever"] != "total"]
     for (m, y), g in parts.groupby(["metric", "year"]):
         tot = table_[(table_.lever == "total") & (table_.metric == m) & (table_.year == y)]["share"].iloc[0]
         se = float(np.sqrt((g["se"] ** 2).sum()))
         assert abs(g["share"].sum() - tot) <= 2 * se + 1e-9 * (1 + abs(tot))
-    assert runs > 0 and not inter.empty
+    assert not inter.empty and inter["se"].notna().all()
+
+
+def test_exact_lever_shares_equal_the_average_over_every_order():
+    """Exact Shapley shares (<= 10 levers) of a real run equal the brute-force definition: the marginal
+    contribution of each lever averaged over all 6! = 720 orders of lever-pay's levers (same coalition values)."""
+    import math
+
+    import scenarios
+    from grassroots.studies.coalitions import CoalitionRunner
+    table = scenarios.county_table(["64"])
+    base, pkg = scenarios.load("baseline"), scenarios.load("lever-pay")
+    bd, pdoc = scenarios.to_dict(base), scenarios.to_dict(pkg)
+    levers = changed_levers(bd, pdoc)
+    assert len(levers) == 6
+    many = CoalitionRunner(years=1, replications=1, seed=3, table=table)
+    res, _, _, info = decompose_levers(base, "baseline", [base, pkg], ["baseline", "lever-pay"],
+                                       [r.summary for r in many([(base, "b"), (pkg, "p")])],
+                                       lambda sc, what: many([(sc, what)])[0],
+                                       LeverOptions(top_interactions=0), simulate_many=many)
+    assert info["lever-pay"]["method"] == "exact"
+    subsets = [frozenset(c) for k in range(7) for c in itertools.combinations(levers, k)]
+    docs = []
+    for s in subsets:
+        d = lever_subset_document(bd, pdoc, s)
+        d["name"] = f"s{len(docs)}"
+        docs.append((scenarios.from_dict(d, label="brute force", base=base), ""))
+    v = {s: r.summary.set_index(["metric", "year"])["mean"] for s, r in zip(subsets, many(docs))}
+    brute = {lv: 0.0 for lv in levers}
+    for order in itertools.permutations(levers):
+        before = frozenset()
+        for lv in order:
+            brute[lv] = brute[lv] + (v[before | {lv}] - v[before])
+            before = before | {lv}
+    got = res[res["lever"] != "total"].set_index(["lever", "metric", "year"])["share"]
+    for lv in levers:
+        want = (brute[lv] / math.factorial(6)).loc[got.loc[lv].index]
+        np.testing.assert_allclose(got.loc[lv].to_numpy(), want.to_numpy(), rtol=1e-9, atol=1e-12, err_msg=lv)
+    assert res[res["lever"] != "total"]["se"].eq(0).all()
+
+
+def test_report_names_the_strongest_interactions_in_both_languages():
+    from grassroots.report import write_report
+    rows = []
+    for a, b, ctx, x, se in [("titles.directed_senior", "posts.directed_senior_share", "package", 0.012, 0.002),
+                             ("pay.township_subsidy", "recruitment.quota_share", "alone", -0.004, 0.001),
+                             ("pay.hardship_growth", "training.hours_per_year", "alone", 0.0001, 0.0002)]:
+        rows += [{"scenario": "policy-2016", "lever_a": a, "lever_b": b, "context": ctx, "metric": "coverage",
+                  "year": y, "interaction": x * (y - 2015), "se": se} for y in (2016, 2017)]
+    inter = pd.DataFrame(rows)
+    en = write_report(interactions=inter, strict=True, lang="en")
+    assert "Strongest pairwise interactions" in en and "Standard error" in en
+    i1, i2 = en.index("titles.directed_senior"), en.index("pay.township_subsidy")
+    assert i1 < i2 and en.index("pay.hardship_growth") > i2          # strongest first, by |interaction|
+    assert "the rest of the package" in en and "the base (the two levers alone)" in en and "2017" in en
+    zh = write_report(interactions=inter, strict=True, lang="zh")
+    assert "最强的两两交互作用" in zh and "标准误" in zh and "政策包中的其余杠杆" in zh
+    no_se = write_report(interactions=inter.drop(columns="se"), strict=True, lang="en")
+    assert "Strongest pairwise interactions" in no_se
+    assert no_se.count("Standard error") == en.count("Standard error") - 1   # the column, not the caption
 
 
 def test_bad_decompose_options_exit_2(tmp_path, capsys):
@@ -147,3 +218,22 @@ def test_bad_decompose_options_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--decompose-se" in err and "--decompose-metric" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_coalitions_resume_from_their_cache_and_equal_simulate(tmp_path):
+    """A coalition finished once is read back, not simulated again, and its summary is ``simulate``'s."""
+    import scenarios
+    import simulator
+    from grassroots.studies.coalitions import CoalitionRunner
+    table = scenarios.county_table(["64"])
+    subs = [(scenarios.load("baseline"), "b"), (scenarios.load("lever-pay"), "p")]
+    first = CoalitionRunner(years=1, replications=2, seed=9, table=table, cache=tmp_path)
+    a = first(subs)
+    assert first.runs == 2 and len(list(tmp_path.glob("*.npy"))) == 2
+    again = CoalitionRunner(years=1, replications=2, seed=9, table=table, cache=tmp_path)
+    b = again(subs)
+    assert again.runs == 0
+    for x, y, (sc, _) in zip(a, b, subs):
+        pd.testing.assert_frame_equal(x.summary, y.summary, check_exact=True)
+        pd.testing.assert_frame_equal(x.summary, simulator.simulate(sc, years=1, replications=2, seed=9,
+                                                                    table=table).summary, check_exact=True)

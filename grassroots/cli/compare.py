@@ -13,10 +13,17 @@ the policy does not change (see ``simulator.rng``).  Files:
 * ``decomposition.csv`` (with ``--decompose``) -- ``scenario,metric,year,lever,contribution``:
   exact Shapley values of each lever family in the change from BASE to OTHER, plus
   ``lever = total``; every coalition of families is simulated once with the same seeds;
-* ``report.html`` and figures.
+  with ``--decompose levers`` ``scenario,lever,family,metric,year,share,se`` by individual lever, and
+  ``interactions.csv`` (``scenario,lever_a,lever_b,context,metric,year,interaction,se``);
+* ``report.html`` and figures (with the strongest interactions named).
 
-Resuming: finished replications of every scenario and sub-scenario are kept in
-``<results root>/.cache/compare-<digest>/<scenario sha256>/`` (see :mod:`grassroots.checkpoints`); the
+Coalitions of a decomposition are simulated together, a round at a time, on ``--workers`` local processes
+or the ``--scheduler`` cluster, national results only (:mod:`grassroots.studies.coalitions`); results are
+the same on every executor.
+
+Resuming: finished replications of every scenario are kept in
+``<results root>/.cache/compare-<digest>/<scenario sha256>/`` and the national values of every finished
+coalition in ``.../coalitions/<sha256>.npy`` (see :mod:`grassroots.checkpoints`); the
 same command run again reuses them; the cache is removed once the result folder is in place.
 
 Progress: one bar for the whole command, whose total counts the replications of every
@@ -147,6 +154,8 @@ def _write(rf, args, c, loaded, labels, base_label: str, years: int, workers: in
         })
         write_report(out, scenarios=loaded, summary=c.summary, comparison=c.comparison, counties=c.counties,
                      decomposition=_report_decomposition(c.decomposition), base=base_label,
+                     interactions=c.interactions if c.interactions is not None and not c.interactions.empty else None,
+                     interactions_metric=getattr(args, "decompose_metric", "coverage"),
                      names=dict(zip(labels, labels)), lang=getattr(args, "lang", "en"),
                      start_year=results[0].years[0])
 

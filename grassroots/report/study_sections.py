@@ -51,6 +51,40 @@ def add_decomposition(doc: ReportDocument, decomposition: pd.DataFrame, year: in
     return doc
 
 
+def add_interactions(doc: ReportDocument, interactions: pd.DataFrame, metric: str = "coverage", n: int = 8,
+                     year: int | None = None) -> ReportDocument:
+    """The strongest pairwise lever interactions (``interactions.csv`` of ``compare --decompose levers``):
+    the ``n`` rows of ``metric`` in ``year`` (default: the last) with the largest |interaction|, of the first
+    package, with their standard error when the table has one."""
+    F._require(interactions, ["lever_a", "lever_b", "context", "metric", "year", "interaction"], "interactions")
+    d = interactions
+    if "scenario" in d.columns and len(d):
+        d = d[d["scenario"] == d["scenario"].iloc[0]]
+    d = d[d["metric"] == metric]
+    y = F._pick_year(d, year)
+    if y is not None:
+        d = d[d["year"] == y]
+    d = d.reindex(d["interaction"].abs().sort_values(ascending=False, kind="stable").index).head(n)
+    if d.empty:
+        return doc
+    doc.section("decomposition")
+    L = doc.labels
+    has_se = "se" in d.columns and d["se"].notna().any()
+    head = [[cell(L("lever_a"), "label"), cell(L("lever_b"), "label"), cell(L("interaction_context"), "label"),
+             cell(L("interaction"), "num")] + ([cell(L("se"), "num")] if has_se else [])]
+    rows = []
+    for r in d.itertuples(index=False):
+        cells = [cell(L(r.lever_a), "label"), cell(L(r.lever_b), "label"), cell(L(f"context_{r.context}"), "label"),
+                 cell(L.value(metric, float(r.interaction), diff=True), "num")]
+        if has_se:
+            cells.append(cell(L.value(metric, float(r.se), diff=True) if finite(r.se) else "–", "num"))
+        rows.append({"cls": "", "cells": cells})
+    doc.add({"kind": "table", "title": L("strongest_interactions"), "head": head, "rows": rows,
+             "caption": doc.T("caption_interactions", metric=L(metric), year=y), "more": None,
+             "cls": "decomp", "sortable": False, "filter": None, "id": None})
+    return doc
+
+
 #: solution.json keys a reader needs; everything else is solver detail, shown collapsed
 SOLUTION_MAIN = ("status", "objective", "budget_yuan", "budget_used_yuan", "solver", "solve_seconds", "integer",
                  "mip_gap", "coverage_target", "target_share_of_counties")

@@ -32,6 +32,7 @@ SECTIONS = ("summary", "comparison", "counties", "decomposition", "solution", "a
 def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None,
                  summary: pd.DataFrame | None = None, comparison: pd.DataFrame | None = None,
                  counties: pd.DataFrame | None = None, decomposition: pd.DataFrame | None = None,
+                 interactions: pd.DataFrame | None = None, interactions_metric: str = "coverage",
                  solution: Mapping | None = None, allocation: pd.DataFrame | None = None,
                  frontier: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
                  probability: pd.DataFrame | None = None, probability_target: float | None = None,
@@ -93,6 +94,8 @@ def write_report(target=None, *, manifest: Mapping | None = None, scenarios=None
         block("county_maps", lambda: MB.add_county_maps(r, counties, base=base))
     if decomposition is not None:
         block("decomposition", lambda: SS.add_decomposition(r, decomposition))
+    if interactions is not None:
+        block("decomposition", lambda: SS.add_interactions(r, interactions, metric=interactions_metric))
     if solution is not None:
         block("optimizer", lambda: SS.add_solution(r, solution))
     if allocation is not None:
@@ -136,6 +139,7 @@ def read_results(folder: str | Path) -> dict[str, Any]:
     p = Path(folder)
     out: dict[str, Any] = {}
     files = {"summary": "summary.csv", "comparison": "comparison.csv", "decomposition": "decomposition.csv",
+             "interactions": "interactions.csv",
              "allocation": "allocation.csv", "frontier": "frontier.csv", "sensitivity": "sensitivity.csv",
              "probability": "probability.csv"}
     for key, name in files.items():

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .coalitions import CoalitionRunner
 from .decomposition import LeverOptions, decompose_levers
 from .decomposition import decompose as _decompose
 
@@ -166,13 +167,25 @@ def compare(scenarios_: Sequence, labels: Sequence[str] | None = None, *, provin
         provinces=pd.concat([_relabel(r.provinces, lab) for r, lab in zip(results, labels)], ignore_index=True),
         counties=pd.concat([_relabel(r.counties, lab) for r, lab in zip(results, labels)], ignore_index=True),
         replications=reps, comparison=paired_differences(reps, base_label))
+    if not decompose:
+        return out
+
+    def coalition_done(what: str, reps: int) -> None:   # a finished coalition draws on the progress bar
+        cb = progress(what) if progress else None
+        if cb is not None:
+            cb(reps, reps)
+
+    # every coalition of a round at once, on the executor (national results only; see .coalitions)
+    many = CoalitionRunner(provinces=provinces, years=years, replications=replications, seed=seed,
+                           workers=workers, table=table, done=coalition_done,
+                           cache=cache_root / "coalitions" if cache_root is not None else None)
     if decompose == "levers":
         opts = lever_options or LeverOptions(seed=seed)
         out.decomposition, out.interactions, out.sub_runs, out.decomposition_info = decompose_levers(
-            base_sc, base_label, scenarios_, labels, [r.summary for r in results],
-            lambda sub, what: run_one(sub, what).summary, opts, progress=note)
-    elif decompose:
+            base_sc, base_label, scenarios_, labels, results,
+            lambda sub, what: many([(sub, what)])[0], opts, progress=note, simulate_many=many)
+    else:
         out.decomposition, out.sub_runs = _decompose(base_sc, base_label, scenarios_, labels,
                                                      [r.summary for r in results],
-                                                     lambda sub, what: run_one(sub, what).summary)
+                                                     lambda sub, what: many([(sub, what)])[0], simulate_many=many)
     return out

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import shapley as estimators   # (``shapley`` below is the exact family split)
@@ -37,6 +38,8 @@ LEVER_FAMILIES = ("titles", "posts", "recruitment", "pay", "programmes", "traini
 NOT_LEVERS = ("name", "description")
 MAX_EXACT_FAMILIES = 8
 DECOMPOSITION_COLUMNS = ["metric", "year", "lever", "contribution"]
+#: ``simulate_many(subs)``: the summary tables of many ``(sub-scenario, label)`` at once (in parallel)
+SimulateMany = Callable[[Sequence[tuple[object, str]]], Sequence[pd.DataFrame]]
 DECOMPOSED_METRICS = ("coverage", "staff", "vacancies", "turnover_rate", "exits", "senior_share", "mean_skill",
                       "cost_yuan", "coverage_gini", "share_counties_below_80pct")
 
@@ -157,12 +160,14 @@ def _means(summary: pd.DataFrame) -> pd.Series:
 
 
 def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str], summaries: Sequence[pd.DataFrame],
-              simulate: Callable[[object, str], pd.DataFrame]) -> tuple[pd.DataFrame, int]:
+              simulate: Callable[[object, str], pd.DataFrame],
+              simulate_many: SimulateMany | None = None) -> tuple[pd.DataFrame, int]:
     """Shapley decomposition of every package in ``scenarios_[1:]`` against ``base_sc`` (= ``scenarios_[0]``).
 
     ``summaries[i]``: the national summary table already simulated for ``scenarios_[i]``;
     ``simulate(sub_scenario, what)``: simulates a coalition's sub-scenario (``what`` labels it for progress)
-    and returns its summary table.  Returns ``(table, sub_runs)``: the table has columns ``scenario`` and
+    and returns its summary table; ``simulate_many`` (optional, as for :func:`decompose_levers`) runs every
+    coalition of a package at once.  Returns ``(table, sub_runs)``: the table has columns ``scenario`` and
     :data:`DECOMPOSITION_COLUMNS` (``lever = total`` included); ``sub_runs`` counts the simulations run.
     """
     import scenarios
@@ -176,16 +181,30 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
         doc = scenarios.to_dict(sc)
         fams = changed_families(base_doc, doc)
 
-        def value(subset, doc=doc, fams=fams, lab=lab):
-            nonlocal sub_runs
+        def sub_scenario(subset, doc=doc, lab=lab):
             sub_doc = subset_document(base_doc, doc, subset)
             sub_doc["name"] = "+".join([base_label, *sorted(subset)]) if subset else base_label
             sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
-            key = content_key(sub)
+            return sub, content_key(sub), f"{lab} [{'+'.join(sorted(subset)) or 'none'}]"
+
+        def value(subset):
+            nonlocal sub_runs
+            sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, f"{lab} [{'+'.join(sorted(subset)) or 'none'}]"))
+                cache[key] = _means(_parts(simulate(sub, what))[0])
             return cache[key]
+
+        if simulate_many is not None:   # every coalition of the package at once
+            todo: dict[str, tuple] = {}
+            for k in range(len(fams) + 1):
+                for subset in itertools.combinations(fams, k):
+                    sub, key, what = sub_scenario(frozenset(subset))
+                    if key not in cache and key not in todo:
+                        todo[key] = (sub, what)
+            for key, result in zip(todo, simulate_many(list(todo.values()))):
+                cache[key] = _means(_parts(result)[0])
+                sub_runs += 1
 
         table = decomposition_table(shapley(fams, value))
         table.insert(0, "scenario", lab)
@@ -205,7 +224,7 @@ def decompose(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[s
 # rule), every coalition simulated with the comparison's seeds (common random numbers).
 
 LEVER_COLUMNS = ["lever", "family", "metric", "year", "share", "se"]
-INTERACTION_COLUMNS = ["lever_a", "lever_b", "context", "metric", "year", "interaction"]
+INTERACTION_COLUMNS = ["lever_a", "lever_b", "context", "metric", "year", "interaction", "se"]
 
 
 def changed_levers(base: Mapping, package: Mapping) -> list[str]:
@@ -252,22 +271,55 @@ class LeverOptions:
     top_interactions: int = 6       # pairs among this many levers with the largest |share|
 
 
+def _replication_values(replications: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Per-replication national values of the decomposed metrics, ``(metric, year)`` x replication."""
+    if replications is None:
+        return None
+    r = replications[replications["metric"].isin(DECOMPOSED_METRICS)]
+    return r.set_index(["metric", "year", "replication"])["value"].unstack("replication").sort_index()
+
+
+def _parts(result) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(summary, replications or None) of what a simulate callback returned: a summary table, or an object
+    with ``summary`` and ``replications`` (``simulator.SimulationResult``, ``coalitions.CoalitionResult``)."""
+    if isinstance(result, pd.DataFrame):
+        return result, None
+    return result.summary, getattr(result, "replications", None)
+
+
 def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Sequence[str],
-                     summaries: Sequence[pd.DataFrame], simulate: Callable[[object, str], pd.DataFrame],
-                     options: LeverOptions | None = None, progress: Callable[[str], None] | None = None):
+                     summaries: Sequence, simulate: Callable[[object, str], object],
+                     options: LeverOptions | None = None, progress: Callable[[str], None] | None = None,
+                     simulate_many: SimulateMany | None = None):
     """Per-lever Shapley shares of every package in ``scenarios_[1:]`` against ``base_sc``.
 
+    ``summaries[i]``: the summary table of ``scenarios_[i]``, or its ``SimulationResult`` (then the
+    interactions get standard errors over replications); ``simulate(sub, label)``: likewise for one
+    sub-scenario.  ``simulate_many(subs)`` (optional): the same for many ``(sub-scenario, label)`` at once --
+    the estimators hand over every coalition of a round together (``shapley`` module docstring), so they can
+    run in parallel (:class:`grassroots.studies.coalitions.CoalitionRunner`); without it, ``simulate`` runs
+    them one by one.  Either way the results are the same.
+
     Returns ``(table, interactions, sub_runs, info)``: ``table`` has ``scenario`` + :data:`LEVER_COLUMNS`
-    (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`;
+    (and ``lever = total`` rows, ``se`` 0); ``interactions`` ``scenario`` + :data:`INTERACTION_COLUMNS`
+    (``se``: standard error of the interaction over replications, which share their random numbers, i.e.
+    sd of the per-replication interaction / sqrt(R); NaN without per-replication values or with R = 1);
     ``info[label]``: method, pairs, converged, levers, efficiency residual and its SE at the stopping entry.
     """
     import scenarios
     o = options or LeverOptions()
     sub_runs = 0
     cache: dict[str, pd.Series] = {}
-    for sc, summary in zip(scenarios_, summaries):
-        cache[content_key(sc)] = _means(summary)
-    index = _means(summaries[0]).index
+    reps: dict[str, pd.DataFrame | None] = {}
+
+    def keep(key, result):
+        summary, replications = _parts(result)
+        cache[key] = _means(summary)
+        reps[key] = _replication_values(replications)
+
+    for sc, result in zip(scenarios_, summaries):
+        keep(content_key(sc), result)
+    index = cache[content_key(scenarios_[0])].index
     last = max(y for _, y in index)
     if (o.stop_metric, last) not in index:
         raise ValueError(f"--decompose-metric: {o.stop_metric!r} (allowed: {', '.join(DECOMPOSED_METRICS)})")
@@ -277,25 +329,56 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
     for sc, lab in zip(scenarios_[1:], labels[1:]):
         doc = scenarios.to_dict(sc)
         levers = changed_levers(base_doc, doc)
+        subs: dict[frozenset, tuple] = {}     # coalition -> (sub-scenario, content key, label)
 
-        def value(subset, doc=doc, lab=lab):
+        def sub_scenario(subset, doc=doc, lab=lab, levers=levers, subs=subs):
+            if subset not in subs:
+                sub_doc = lever_subset_document(base_doc, doc, subset)
+                sub_doc["name"] = f"{base_label}+{len(subset)} levers" if subset else base_label
+                sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
+                subs[subset] = (sub, content_key(sub), f"{lab} [{len(subset)}/{len(levers)} levers]")
+            return subs[subset]
+
+        def value(subset):
             nonlocal sub_runs
-            sub_doc = lever_subset_document(base_doc, doc, subset)
-            sub_doc["name"] = f"{base_label}+{len(subset)} levers" if subset else base_label
-            sub = scenarios.from_dict(sub_doc, label=f"{lab} decomposition", base=base_sc)
-            key = content_key(sub)
+            sub, key, what = sub_scenario(subset)
             if key not in cache:
                 sub_runs += 1
-                cache[key] = _means(simulate(sub, f"{lab} [{len(subset)}/{len(levers)} levers]"))
+                keep(key, simulate(sub, what))
             return cache[key].reindex(index).to_numpy(dtype=float)
 
+        def interaction_se(i, j, s):
+            """SE over replications of v(S+i+j) - v(S+i) - v(S+j) + v(S) (NaN when unknown)."""
+            mats = [reps.get(sub_scenario(c)[1]) for c in (s | {i, j}, s | {i}, s | {j}, s)]
+            if any(m is None for m in mats) or mats[0].shape[1] < 2:
+                return np.full(len(index), np.nan)
+            x = [m.reindex(index).to_numpy(dtype=float) for m in mats]
+            d = x[0] - x[1] - x[2] + x[3]
+            return np.std(d, axis=1, ddof=1) / math.sqrt(d.shape[1])
+
+        def prefetch(coalitions, lab=lab):
+            nonlocal sub_runs
+            todo: dict[str, tuple] = {}
+            for c in coalitions:
+                sub, key, what = sub_scenario(c)
+                if key not in cache and key not in todo:
+                    todo[key] = (sub, what)
+            if not todo:
+                return
+            if progress:
+                progress(f"{lab}: {len(todo)} coalitions at once (finished ones read from the checkpoints)")
+            for key, result in zip(todo, simulate_many(list(todo.values()))):
+                keep(key, result)
+                sub_runs += 1
+
+        pre = prefetch if simulate_many is not None else None
         if len(levers) <= o.exact_max:
-            res = estimators.exact(levers, value)
+            res = estimators.exact(levers, value, prefetch=pre)
         else:
             res = estimators.sampled(levers, value, stop_index=stop_index, target_se=o.target_se, seed=o.seed,
-                                  max_pairs=o.max_pairs,
-                                  progress=(lambda n, r, lab=lab: progress(f"{lab}: {n} pairs of orders, "
-                                                                           f"relative SE {r:.3f}")) if progress else None)
+                                     max_pairs=o.max_pairs, prefetch=pre,
+                                     progress=(lambda n, r, lab=lab: progress(f"{lab}: {n} pairs of orders, "
+                                                                              f"relative SE {r:.3f}")) if progress else None)
         resid, resid_se = estimators.efficiency(res)
         info[lab] = {"method": res.method, "levers": len(levers), "pairs": res.pairs, "converged": res.converged,
                      "target_se": o.target_se, "stop": f"{o.stop_metric} {last}",
@@ -310,11 +393,15 @@ def decompose_levers(base_sc, base_label: str, scenarios_: Sequence, labels: Seq
         table.insert(0, "scenario", lab)
         frames.append(table)
         top = sorted(levers, key=lambda lv: -abs(res.phi[lv][stop_index]))[:o.top_interactions]
-        inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value)
+        inter = estimators.interactions(list(itertools.combinations(top, 2)), levers, value, prefetch=pre)
         if inter:
+            everyone = frozenset(levers)
             it = pd.concat([pd.DataFrame({"lever_a": a, "lever_b": b, "context": ctx,
                                           "metric": index.get_level_values(0), "year": index.get_level_values(1),
-                                          "interaction": x}) for (a, b, ctx), x in inter.items()], ignore_index=True)
+                                          "interaction": x,
+                                          "se": interaction_se(a, b, frozenset() if ctx == "alone"
+                                                               else everyone - {a, b})})
+                            for (a, b, ctx), x in inter.items()], ignore_index=True)
             it.insert(0, "scenario", lab)
             inter_frames.append(it)
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["scenario", *LEVER_COLUMNS])

@@ -103,13 +103,16 @@ class ProcessExecutor(_Base):
 
     kind = "processes"
 
-    def __init__(self, workers: int, max_in_flight: int | None = None):
+    def __init__(self, workers: int, max_in_flight: int | None = None, pool: ProcessPoolExecutor | None = None):
         self.workers = int(workers)
         # Submit at most this many items ahead, so a study of 10^5 points does not
         # queue 10^5 pickled tasks at once and an interruption loses little.
         self.max_in_flight = max_in_flight if max_in_flight is not None else 4 * self.workers
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_ignore_sigint)
+        # ``pool``: an existing pool to borrow (e.g. the simulator's kept ``worker_pool``, whose workers have
+        # their kernels loaded already); it is left running on close
+        self._own_pool = pool is None
+        self._pool = pool if pool is not None else ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
 
     def iter_completed(self, fn, items):
         items = list(items)
@@ -143,7 +146,8 @@ class ProcessExecutor(_Base):
         return super().__exit__(exc_type, exc, tb)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._own_pool:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor(_Base):

@@ -26,6 +26,15 @@ construction; :func:`efficiency` checks it numerically).  The orders come from
 at most ``target_se`` x the largest absolute share, or ``max_pairs`` is
 reached (``converged`` says which).
 
+**Evaluating many coalitions at once.**  Every estimator takes an optional
+``prefetch(coalitions)``, called with every coalition it is about to need
+(exact: all of them; sampling: all prefixes of the orders up to the next
+check of the stopping rule; interactions: all four corners of every pair)
+before it calls ``value`` on them.  A caller that simulates can then run
+them in parallel (e.g. on a process pool or a Dask cluster) and serve
+``value`` from its cache; the estimates do not change, since the orders are
+drawn in the same sequence and ``value`` is a pure function of the coalition.
+
 **Interactions** (:func:`interactions`): for pairs of players, the joint
 effect minus the separate effects, ``I(i, j) = v(S + i + j) - v(S + i) -
 v(S + j) + v(S)``, both *alone* (S = no other player: the interaction
@@ -44,6 +53,7 @@ import numpy as np
 MAX_EXACT = 10
 
 Value = Callable[[frozenset], np.ndarray]
+Prefetch = Callable[[Sequence[frozenset]], None]
 
 
 @dataclass
@@ -65,16 +75,16 @@ def weights(n: int) -> list[float]:
     return [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
 
 
-def exact(players: Sequence[str], value: Value) -> ShapleyResult:
+def exact(players: Sequence[str], value: Value, prefetch: Prefetch | None = None) -> ShapleyResult:
     """Exact Shapley values by enumerating every coalition (at most :data:`MAX_EXACT` players)."""
     players = list(players)
     n = len(players)
     if n > MAX_EXACT:
         raise ValueError(f"{n} players: exact Shapley values are limited to {MAX_EXACT}")
-    v = {}
-    for k in range(n + 1):
-        for combo in itertools.combinations(players, k):
-            v[frozenset(combo)] = np.asarray(value(frozenset(combo)), dtype=float)
+    coalitions = [frozenset(c) for k in range(n + 1) for c in itertools.combinations(players, k)]
+    if prefetch is not None:
+        prefetch(coalitions)
+    v = {s: np.asarray(value(s), dtype=float) for s in coalitions}
     empty = v[frozenset()]
     w = weights(n) if n else []
     phi = {}
@@ -100,24 +110,42 @@ def _marginals(order: Sequence[str], value: Value, empty: np.ndarray) -> dict[st
     return out
 
 
+def prefixes(order: Sequence[str]) -> list[frozenset]:
+    """The coalitions an order walks through: its first 1, 2, ..., n players."""
+    return [frozenset(order[:k]) for k in range(1, len(order) + 1)]
+
+
 def sampled(players: Sequence[str], value: Value, *, stop_index: int, target_se: float = 0.1, seed: int = 0,
             min_pairs: int = 3, max_pairs: int = 200, batch: int = 2,
-            progress: Callable[[int, float], None] | None = None) -> ShapleyResult:
+            progress: Callable[[int, float], None] | None = None,
+            prefetch: Prefetch | None = None) -> ShapleyResult:
     """Shapley values by antithetic permutation sampling, stopped by target error (module docstring).
 
     ``stop_index``: position of the stopping entry in the value arrays; ``target_se``: relative to the largest
-    absolute share of that entry; ``progress(pairs, relative_se)`` after each batch.
+    absolute share of that entry; ``progress(pairs, relative_se)`` after each batch whose end is checked;
+    ``prefetch``: called once per round (the batches up to the next check) with the round's coalitions.
     """
     players = list(players)
     rng = np.random.default_rng(seed)
+    if prefetch is not None:
+        prefetch([frozenset(), frozenset(players)])
     empty = np.asarray(value(frozenset()), dtype=float)
     full = np.asarray(value(frozenset(players)), dtype=float)
     samples: dict[str, list[np.ndarray]] = {i: [] for i in players}
     history: list[tuple[int, float]] = []
     pairs, converged = 0, False
     while pairs < max_pairs:
-        for _ in range(min(batch, max_pairs - pairs)):
-            order = [players[k] for k in rng.permutation(len(players))]
+        # a round: batches of orders until the next check of the stopping rule (the same draws as one
+        # batch at a time: the stopping rule is only looked at once pairs >= min_pairs)
+        orders: list[list[str]] = []
+        while pairs + len(orders) < max_pairs:
+            for _ in range(min(batch, max_pairs - pairs - len(orders))):
+                orders.append([players[k] for k in rng.permutation(len(players))])
+            if pairs + len(orders) >= min_pairs:
+                break
+        if prefetch is not None:
+            prefetch([s for order in orders for s in prefixes(order) + prefixes(order[::-1])])
+        for order in orders:
             a = _marginals(order, value, empty)
             b = _marginals(order[::-1], value, empty)
             for i in players:
@@ -155,11 +183,15 @@ def efficiency(res: ShapleyResult) -> tuple[np.ndarray, np.ndarray]:
     return resid, se
 
 
-def interactions(pairs: Sequence[tuple[str, str]], players: Sequence[str], value: Value) -> dict:
+def interactions(pairs: Sequence[tuple[str, str]], players: Sequence[str], value: Value,
+                 prefetch: Prefetch | None = None) -> dict:
     """``{(i, j, context): I}`` for each pair, context ``alone`` (against no other player) and ``package``
     (against every other player); see the module docstring."""
     out = {}
     everyone = frozenset(players)
+    if prefetch is not None:
+        prefetch([c for i, j in pairs for s in (frozenset(), everyone - {i, j})
+                  for c in (s | {i, j}, s | {i}, s | {j}, s)])
     for i, j in pairs:
         for context, s in (("alone", frozenset()), ("package", everyone - {i, j})):
             out[(i, j, context)] = (np.asarray(value(s | {i, j}), float) - np.asarray(value(s | {i}), float)

@@ -220,8 +220,8 @@ def _broken(old: str, new: str) -> str:
     ("--province 62 --replications 4 --workers 2\n", "--province 62 --replicatons 4 --workers 2\n",
      "--replicatons: not an option"),
     ("--budget 2e8 --replications 10", "--budget 2e8 --static --replications 10", "--static: not an option"),
-    ("--province 64 --years 3 --replications 2 --decompose", "--province 甘宁 --years 3 --replications 2 --decompose",
-     "甘宁"),
+    ("--province 62 --years 5 --replications 2 --workers 2 --decompose",
+     "--province 甘宁 --years 5 --replications 2 --workers 2 --decompose", "甘宁"),
     ("--target 0.85 --confidence 0.9 --replications 20", "--target 0.85 --confidence 0.9 --replications 0",
      "--replications: 0 is not allowed"),
     ("grassroots run baseline --province 36", "grassroots run baseline-2016 --province 36", "baseline-2016"),
@@ -234,9 +234,21 @@ def test_a_broken_command_fails(old, new, expected, tmp_path, monkeypatch):
     assert problems and expected in "\n".join(problems)
 
 
+def _shown_folder(command: str, scenario: str) -> str:
+    """The first result folder of ``command`` on ``scenario`` that the README shows (its stamp changes with
+    every refresh of the guide, so the broken copies below are built from whatever it is now)."""
+    found = re.search(rf"results/{command}-{scenario}-\d{{8}}-\d{{6}}", README_TEXT)
+    assert found, f"the README shows no results/{command}-{scenario}-... folder: update this test"
+    return found.group(0)
+
+
+_COMPARE = _shown_folder("compare", "baseline")
+_SIZE = _shown_folder("size-budget", "baseline")
+
+
 @pytest.mark.parametrize("old, new", [
-    ("results/compare-baseline-20261205-130228", "results/run-baseline-20261205-130228"),
-    ("results/size-budget-baseline-20261205-130412", "results/size-budget-policy-2016-20261205-130412"),
+    (_COMPARE, _COMPARE.replace("results/compare-", "results/run-")),
+    (_SIZE, _SIZE.replace("-baseline-", "-policy-2016-")),
     ("calibrate: 7 parameter(s)", "calibration: 7 parameter(s)\nrun: 7 parameter(s)"),
 ])
 def test_a_broken_output_block_fails(old, new):
@@ -310,5 +322,5 @@ def test_result_folder_and_stated_times():
         == "results/calibrate-baseline-20261205-130739"
     assert rx.result_folder("nothing written") is None
     stated = {e.text.split(" --")[0]: e.stated_seconds for e in EXAMPLES if e.stated_seconds}
-    assert stated["grassroots run policy-2016"] == 5 * 60 + 33       # "It took 5 min 33 s"
-    assert stated["grassroots backtest"] == 71                        # "(1 min 11 s in all.)", not the (54 s) output
+    assert stated["grassroots run policy-2016"] == 2 * 60 + 22       # "It took 2 min 22 s"
+    assert stated["grassroots backtest"] == 61                        # "(1 min 1 s in all.)", not the (49 s) output

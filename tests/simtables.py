@@ -16,7 +16,13 @@ def small_table(n: int = 4, scale: float = 0.25, province: str = "64"):
 
     Tier columns are rounded to whole persons and field totals recomputed, so sums stay consistent.
     """
-    t = scenarios.county_table([province]).head(n).copy()
+    return scaled(scenarios.county_table([province]).head(n), scale)
+
+
+def scaled(table, scale: float):
+    """``table`` (any county rows) with staff and demand scaled by ``scale``, tiers rounded to whole persons
+    and field totals recomputed."""
+    t = table.copy()
     for f in FIELDS:
         for kind in ("demand", "staff"):
             for tier in TIERS:

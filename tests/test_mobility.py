@@ -123,24 +123,12 @@ def test_baseline_townships_lose_staff_to_county_seats_every_year_in_every_provi
     for _, g in full.groupby("province", sort=True):
         parts.append(g.head(4))
     sample = pd.concat(parts)
-    tab = _scaled(sample, 1 / 3)
+    tab = simtables.scaled(sample, 1 / 3)
     res = simulator.simulate("baseline", years=4, replications=1, seed=SEED, table=tab)
     pv = res.provinces
     moves = pv[(pv["metric"] == "moves_township_to_seat") & (pv["year"] > res.years[0])]
     assert moves["province"].nunique() == 31
     assert (moves["mean"] > 0).all(), moves[moves["mean"] <= 0]
-
-
-def _scaled(t: pd.DataFrame, scale: float) -> pd.DataFrame:
-    from scenarios import FIELDS, TIERS
-    t = t.copy()
-    for f in FIELDS:
-        for kind in ("demand", "staff"):
-            for tier in TIERS:
-                c = f"{kind}_{f}_{tier}"
-                t[c] = np.rint(t[c] * scale).astype(int)
-            t[f"{kind}_{f}"] = t[f"{kind}_{f}_county"] + t[f"{kind}_{f}_township"]
-    return t.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- outputs

@@ -22,6 +22,14 @@ N_COMBO = 54
 
 
 @njit(cache=True)
+def person_class(post, served, remote, age, age_lo, age_hi):
+    """The person class (0..53, the module docstring's ``combo``) of one professional."""
+    band = (1 if served >= 10 else 0) + (1 if served >= 20 else 0)
+    ab = (1 if age >= age_lo else 0) + (1 if age >= age_hi else 0)
+    return ((post * 3 + band) * 2 + (1 if remote else 0)) * 3 + ab
+
+
+@njit(cache=True)
 def move_choices(pid, unit, post, served, remote, age, kind, directed, in_term, unit_tier, n_field, n_tier,
                  min_service, age_lo, age_hi, add_move, add_dest, p_seat, p_other, w, s_excl, order, prov_start,
                  prov_end):
@@ -46,11 +54,7 @@ def move_choices(pid, unit, post, served, remote, age, kind, directed, in_term, 
         u = unit[i]
         town = unit_tier[u] == 1
         s = served[i]
-        a = age[i]
-        band = (1 if s >= 10 else 0) + (1 if s >= 20 else 0)
-        ab = (1 if a >= age_lo else 0) + (1 if a >= age_hi else 0)
-        combo = ((post[i] * 3 + band) * 2 + (1 if remote[i] else 0)) * 3 + ab
-        k = u * N_COMBO + combo
+        k = u * N_COMBO + person_class(post[i], s, remote[i], age[i], age_lo, age_hi)
         ok = (kind[i] == 0) & ~directed[i] & ~in_term[i] & ((s >= min_service) | ~town)
         flag[i] = ok & (splitmix_uniform(add_move, pid[i]) < p_seat[k] + p_other[k])
     cand = flagged(flag)
@@ -59,12 +63,7 @@ def move_choices(pid, unit, post, served, remote, age, kind, directed, in_term, 
     for j in range(m):
         i = cand[j]
         u = unit[i]
-        s = served[i]
-        a = age[i]
-        band = (1 if s >= 10 else 0) + (1 if s >= 20 else 0)
-        ab = (1 if a >= age_lo else 0) + (1 if a >= age_hi else 0)
-        combo = ((post[i] * 3 + band) * 2 + (1 if remote[i] else 0)) * 3 + ab
-        k = u * N_COMBO + combo
+        k = u * N_COMBO + person_class(post[i], served[i], remote[i], age[i], age_lo, age_hi)
         county = u // (n_field * n_tier)
         field = (u // n_tier) % n_field
         if splitmix_uniform(add_move, pid[i]) < p_seat[k]:

@@ -114,14 +114,18 @@ _ETHNIC_PINYIN = ('dongxiangzu', 'keerkezizu', 'chaoxianzu', 'elunchunzu', 'weiw
 def _short_latin(name_zh: str, latin: str) -> str:
     """Pinyin of the proper name alone: "Linxiahuizu Zizhizhou" (临夏回族自治州) -> "linxia"."""
     t = _norm_latin(_strip_en(latin))
-    if "自治" in name_zh:
-        stripped = True
-        while stripped:
-            stripped = False
-            for e in _ETHNIC_PINYIN:
-                if t.endswith(e) and len(t) > len(e):
-                    t, stripped = t[: -len(e)], True
-    return t
+    return _strip_endings(t, _ETHNIC_PINYIN) if "自治" in name_zh else t
+
+
+def _strip_endings(text: str, endings) -> str:
+    """``text`` without any run of ``endings`` at its end ("临夏回族" -> "临夏"); never empties it."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for e in endings:
+            if text.endswith(e) and len(text) > len(e):
+                text, stripped = text[: -len(e)], True
+    return text
 
 
 _EN_GENERIC = {"autonomous region": "zizhiqu", "autonomous prefecture": "zizhizhou", "autonomous county": "zizhixian",
@@ -142,14 +146,7 @@ def _strip_zh(text: str) -> str:
     for s in _ZH_SUFFIXES:
         if text.endswith(s) and len(text) > len(s) + 1 - (len(s) > 1):
             text = text[: -len(s)]
-            if s.startswith("自治"):
-                stripped = True
-                while stripped:
-                    stripped = False
-                    for e in _ETHNIC:
-                        if text.endswith(e) and len(text) > len(e):
-                            text, stripped = text[: -len(e)], True
-            return text
+            return _strip_endings(text, _ETHNIC) if s.startswith("自治") else text
     return text
 
 

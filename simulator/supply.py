@@ -96,19 +96,20 @@ def award_cost(p, staff, n_units: int) -> np.ndarray | None:
 def place_skill_delta(p, unit_region: np.ndarray) -> np.ndarray | None:
     """§12 study and §13 project/counterpart places: expected skill gain per professional per unit, or None."""
     o = p.opinion
-    if not o.any_skill_places:
-        return None
-    d = o.study_share * o.study_gain + o.project_share * o.project_gain
-    return d + np.where(unit_region == WEST, o.counterpart_share * o.project_gain, 0.0)
+    return _per_professional(o, unit_region, o.study_gain, o.project_gain) if o.any_skill_places else None
 
 
 def place_cost_per_person(p, unit_region: np.ndarray) -> np.ndarray | None:
     """Yuan per professional per year of the §12/§13 places, per unit, or None."""
     o = p.opinion
-    if not o.any_skill_places:
-        return None
-    c = o.study_share * o.study_cost + o.project_share * o.project_cost
-    return c + np.where(unit_region == WEST, o.counterpart_share * o.project_cost, 0.0)
+    return _per_professional(o, unit_region, o.study_cost, o.project_cost) if o.any_skill_places else None
+
+
+def _per_professional(o, unit_region: np.ndarray, per_study: float, per_project: float) -> np.ndarray:
+    """Expected value per professional of the §12/§13 places, per unit: the study share x ``per_study``, the
+    project share x ``per_project``, and in western units the counterpart share x ``per_project`` too."""
+    v = o.study_share * per_study + o.project_share * per_project
+    return v + np.where(unit_region == WEST, o.counterpart_share * per_project, 0.0)
 
 
 def promoted_training(p, staff, passed: dict, n_units: int) -> np.ndarray | None:

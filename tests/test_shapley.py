@@ -205,6 +205,9 @@ def test_report_names_the_strongest_interactions_in_both_languages():
     i1, i2 = en.index("titles.directed_senior"), en.index("pay.township_subsidy")
     assert i1 < i2 and en.index("pay.hardship_growth") > i2          # strongest first, by |interaction|
     assert "the rest of the package" in en and "the base (the two levers alone)" in en and "2017" in en
+    # 2017's values: interaction 0.024 with SE 0.002 -> '+2.40 pp' and '±0.20 pp' (the error's two digits
+    # set the decimals), never '+0.2 pp' for an error
+    assert "+2.40 pp" in en and "±0.20 pp" in en and "−0.80 pp" in en and "±0.10 pp" in en
     zh = write_report(interactions=inter, strict=True, lang="zh")
     assert "最强的两两交互作用" in zh and "标准误" in zh and "政策包中的其余杠杆" in zh
     no_se = write_report(interactions=inter.drop(columns="se"), strict=True, lang="en")

@@ -148,6 +148,21 @@ def fmt_value(metric, x, lang: str = "en", diff: bool = False) -> str:
     return sign + fmt_number(a)
 
 
+def fmt_small_diff(metric, x, se, lang: str = "en") -> tuple[str, str]:
+    """A small difference of ``metric`` and its standard error, as two table cells with the same precision:
+    two significant digits of the error fix the decimals of both (percentage points for shares), so an
+    error of 0.013 pp is not shown as '+0.0 pp' beside '-0.5 pp'."""
+    if not finite(x):
+        return "–", "–"
+    if not finite(se) or metric_kind(metric) != "share":
+        return fmt_value(metric, x, lang, diff=True), ("–" if not finite(se) else "±" + fmt_value(metric, abs(float(se)), lang))
+    unit = " 个百分点" if lang == "zh" else " pp"
+    x, e = float(x) * 100, abs(float(se)) * 100
+    digits = 1 if e == 0 else min(6, max(1, 1 - math.floor(math.log10(e))))
+    sign = "+" if x > 0 else ("−" if x < 0 else "")
+    return f"{sign}{abs(x):.{digits}f}{unit}", f"±{e:.{digits}f}{unit}"
+
+
 def fmt_interval(metric, lo, hi, lang: str = "en", diff: bool = False) -> str:
     """``lo – hi`` in the metric's format; empty when the bounds are missing."""
     if not (finite(lo) and finite(hi)):

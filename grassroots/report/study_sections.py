@@ -16,7 +16,7 @@ from . import study_figures as SF
 from .document import ReportDocument, cell, details_block, items_block
 from . import labels as LB
 from .labels import LEVER_ORDER
-from .numbers import finite, fmt_g4, fmt_number, fmt_scalar, fmt_yuan
+from .numbers import finite, fmt_g4, fmt_number, fmt_scalar, fmt_small_diff, fmt_yuan
 from .sections import HEADLINE_METRICS
 from .tables import county_allocation_table, frame_table
 
@@ -74,10 +74,11 @@ def add_interactions(doc: ReportDocument, interactions: pd.DataFrame, metric: st
              cell(L("interaction"), "num")] + ([cell(L("se"), "num")] if has_se else [])]
     rows = []
     for r in d.itertuples(index=False):
+        value, error = fmt_small_diff(metric, r.interaction, r.se if has_se else None, L.lang)
         cells = [cell(L(r.lever_a), "label"), cell(L(r.lever_b), "label"), cell(L(f"context_{r.context}"), "label"),
-                 cell(L.value(metric, float(r.interaction), diff=True), "num")]
+                 cell(value, "num")]
         if has_se:
-            cells.append(cell(L.value(metric, float(r.se), diff=True) if finite(r.se) else "–", "num"))
+            cells.append(cell(error, "num"))
         rows.append({"cls": "", "cells": cells})
     doc.add({"kind": "table", "title": L("strongest_interactions"), "head": head, "rows": rows,
              "caption": doc.T("caption_interactions", metric=L(metric), year=y), "more": None,

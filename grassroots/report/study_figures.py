@@ -34,6 +34,10 @@ def _annotation(metric: str, v: float, L: Labels) -> str:
     return L.value(metric, v, diff=True)
 
 
+MANY_BARS = 12        # more bars than this (one per lever): label only the large ones, ticks upright
+LABEL_SHARE = 0.08    # ... those of at least this share of the largest value (total or one bar)
+
+
 def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Labels | str | None = None,
               year: int | None = None) -> Figure:
     """Shapley lever decomposition of ``metric`` in ``year`` (default: the last) as a waterfall.
@@ -65,7 +69,8 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
         levers.append("residual")
         values.append(residual)
     with _styled(L):
-        fig = Figure(figsize=(min(FIG_WIDTH, max(6.0, 0.95 * (len(levers) + 1) + 1.5)), 4.0), layout="constrained")
+        fig = Figure(figsize=(min(FIG_WIDTH, max(6.0, 0.95 * (len(levers) + 1) + 1.5)),
+                            6.0 if len(levers) > MANY_BARS else 4.0), layout="constrained")
         ax = fig.add_subplot()
         cum = 0.0
         up, down = change_colors(metric)
@@ -76,10 +81,12 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
             if ses is not None and i < len(ses) and ses[i] > 0:
                 ax.errorbar(i, cum + v, yerr=ses[i], color="#333333", linewidth=0.9, capsize=2.5)
             ax.plot([i - 0.31, i + 1.31], [cum + v, cum + v], color="#9E9E9E", linewidth=0.8, linestyle=":")
-            # above a rising bar, below a falling one
-            ax.annotate(_annotation(metric, v, L), (i, max(cum, cum + v) if v >= 0 else min(cum, cum + v)),
-                        xytext=(0, 3 if v >= 0 else -3), textcoords="offset points", ha="center",
-                        va="bottom" if v >= 0 else "top", fontsize=8.5)
+            # above a rising bar, below a falling one; with many bars (one per lever) only the bars of at
+            # least LABEL_SHARE of the largest value, so the labels do not overlap (decomposition.csv has all)
+            if len(levers) <= MANY_BARS or abs(v) >= LABEL_SHARE * scale:
+                ax.annotate(_annotation(metric, v, L), (i, max(cum, cum + v) if v >= 0 else min(cum, cum + v)),
+                            xytext=(0, 3 if v >= 0 else -3), textcoords="offset points", ha="center",
+                            va="bottom" if v >= 0 else "top", fontsize=8.5)
             cum += v
         ax.bar(len(levers), total, bottom=0.0, color=TOTAL, width=0.62, edgecolor="white", gid="lever:total")
         ax.annotate(_annotation(metric, total, L), (len(levers), total),
@@ -87,7 +94,9 @@ def waterfall(decomposition: pd.DataFrame, metric: str = "coverage", labels: Lab
                     va="bottom" if total >= 0 else "top",
                     fontsize=9, fontweight=matplotlib.rcParams["axes.titleweight"])
         ax.axhline(0, color="#333333", linewidth=0.9)
-        ax.set_xticks(xs, [L(lv) for lv in levers] + [L("total")], rotation=25, ha="right")
+        many = len(levers) > MANY_BARS
+        ax.set_xticks(xs, [L(lv) for lv in levers] + [L("total")], rotation=90 if many else 25,
+                      ha="center" if many else "right", fontsize=7.5 if many else None)
         ax.grid(axis="x", visible=False)
         _format_axis(ax.yaxis, metric, L, diff=True)
         ax.set_ylabel(L.axis("contribution", metric, diff=True))  # the metric's unit
